@@ -1,0 +1,58 @@
+import type { LabelSelector } from "../selectors.js";
+import type { RuleAction, RuleId } from "../types.js";
+
+export type Connectivity = "nat" | "routed";
+export type PolicyScope = "local-only" | "cilium-clustermesh" | "calico-federation";
+
+export interface ClusterRanges {
+  podCIDRs: string[];
+  serviceCIDRs: string[];
+  nodeCIDRs: string[];
+}
+
+export interface LocalCluster extends ClusterRanges {
+  name: string;
+  policyScope: PolicyScope;
+}
+
+export interface RemoteCluster extends ClusterRanges {
+  name: string;
+  connectivity: Connectivity;
+  natSourceCIDRs: string[];
+  exposedCIDRs: string[];
+  snatToNodes: boolean;
+  namespaces: string[];
+}
+
+export interface PeerPort {
+  protocol: "TCP" | "UDP" | "SCTP";
+  port: number;
+}
+
+export interface BaselineConfig {
+  enabled: boolean;
+  name: string;
+  egress: "dns-only" | "allow-all";
+  dns: { namespaceSelector: LabelSelector; podSelector: LabelSelector; ports: PeerPort[] };
+  optOutLabel: string;
+}
+
+/** The platform team's configuration, with every default filled in. */
+export interface GuardrailConfig {
+  apiVersion: "netguard.dev/v1alpha1";
+  kind: "GuardrailConfig";
+  mode: "enforce" | "audit";
+  cluster: LocalCluster;
+  remoteClusters: RemoteCluster[];
+  clusterLabel: string;
+  privilegedGroups: string[];
+  exemptNamespaces: string[];
+  baseline: BaselineConfig;
+  rules: Partial<Record<RuleId, RuleAction>>;
+}
+
+export interface ConfigProblem {
+  /** Where in the document, e.g. remoteClusters[0].podCIDRs[1] */
+  path: string;
+  message: string;
+}

@@ -1,0 +1,68 @@
+import type { LoadedConfig } from "./config/load.js";
+import { buildContext } from "./context.js";
+import { rules as allRules } from "./rules/registry.js";
+import type { Rule, RuleHit } from "./rules/rule.js";
+import type { ClusterFacts, Finding, FindingAction, InputError } from "./types.js";
+import { validateNetworkPolicy } from "./validate/network-policy.js";
+
+export interface PolicyEvaluation {
+  findings: Finding[];
+  /** Problems the apiserver itself would reject; when present no rule ran. */
+  inputErrors: InputError[];
+  /** Rules that threw: reported, never fatal, and the other rules' findings are kept. */
+  ruleFailures: { rule: string; error: string }[];
+}
+
+export function actionOf(rule: Rule, loaded: LoadedConfig): FindingAction | undefined {
+  const action = loaded.config.rules[rule.id] ?? rule.defaultAction;
+  return action === "off" ? undefined : action;
+}
+
+/** The rules that apply under this config, with their configured actions. */
+export function activeRules(loaded: LoadedConfig, candidates: readonly Rule[] = allRules): { rule: Rule; action: FindingAction }[] {
+  const localOnly = loaded.config.cluster.policyScope === "local-only";
+  return candidates.flatMap((rule) => {
+    const action = actionOf(rule, loaded);
+    if (!action || (rule.remoteSelectorRule && !localOnly)) return [];
+    return [{ rule, action }];
+  });
+}
+
+const rulePathOf = (peerPath: string): string => peerPath.replace(/\.(from|to)\[\d+\]$/, "");
+
+/** Evaluates one object claimed to be a NetworkPolicy. Pure: same input, same findings, whoever calls. */
+export function evaluateNetworkPolicy(
+  object: unknown,
+  loaded: LoadedConfig,
+  facts: ClusterFacts = {},
+  candidates: readonly Rule[] = allRules,
+): PolicyEvaluation {
+  const { policy, errors } = validateNetworkPolicy(object);
+  if (!policy) return { findings: [], inputErrors: errors, ruleFailures: [] };
+  const ctx = buildContext(policy, loaded, facts);
+  const ruleFailures: PolicyEvaluation["ruleFailures"] = [];
+  const hits: { rule: Rule; action: FindingAction; hit: RuleHit }[] = [];
+  for (const { rule, action } of activeRules(loaded, candidates)) {
+    try {
+      for (const hit of rule.check(ctx)) hits.push({ rule, action, hit });
+    } catch (error) {
+      ruleFailures.push({ rule: rule.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  // A rule whose every peer is provably dead allows nothing: say so plainly.
+  const deadPeers = new Set(hits.filter((h) => h.rule.certainty === "provable" && h.hit.peerPath).map((h) => h.hit.peerPath));
+  const deadRules = new Set(ctx.rules.filter((r) => r.peers.length > 0 && r.peers.every((p) => deadPeers.has(p.path))).map((r) => r.path));
+
+  const order = new Map(allRules.map((r, i) => [r.id, i]));
+  const findings = hits
+    .map(({ rule, action, hit }): Finding => {
+      const whole = hit.peerPath && deadRules.has(rulePathOf(hit.peerPath)) && rule.certainty === "provable";
+      const message = whole
+        ? `${hit.message} No peer of ${rulePathOf(hit.peerPath!)} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
+        : hit.message;
+      return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
+    })
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0)));
+  return { findings, inputErrors: [], ruleFailures };
+}

@@ -1,0 +1,108 @@
+import { isManagedPolicy } from "./baseline.js";
+import type { GuardrailConfig } from "./config/types.js";
+import type { Finding, ObjectMeta } from "./types.js";
+
+/** Guardrails on Namespaces and netguard's own objects; not configurable per rule, always deny. */
+export type GuardrailId = "reserved-cluster-label" | "baseline-opt-out" | "managed-baseline";
+
+export interface UserInfo {
+  username?: string;
+  groups?: string[];
+}
+
+export interface JsonPatchOp {
+  op: "add" | "replace" | "remove";
+  path: string;
+  value?: unknown;
+}
+
+type Labelled = { metadata?: ObjectMeta } | undefined;
+
+const labelsOf = (o: Labelled): Record<string, string> => o?.metadata?.labels ?? {};
+const escapePointer = (s: string): string => s.replace(/~/g, "~0").replace(/\//g, "~1");
+
+export function isPrivileged(user: UserInfo | undefined, config: GuardrailConfig, privilegedUsers: readonly string[] = []): boolean {
+  if (!user) return false;
+  if (user.username && privilegedUsers.includes(user.username)) return true;
+  return (user.groups ?? []).some((g) => config.privilegedGroups.includes(g));
+}
+
+export function optOutLabel(config: GuardrailConfig): { key: string; value: string } {
+  const [key = "", value = ""] = config.baseline.optOutLabel.split("=");
+  return { key, value };
+}
+
+export function isOptedOut(ns: Labelled, config: GuardrailConfig): boolean {
+  const { key, value } = optOutLabel(config);
+  return labelsOf(ns)[key] === value;
+}
+
+/**
+ * JSONPatch that stamps the cluster label when it is missing. A different value is left in place for
+ * the validating webhook to judge (privileged users may set it), so the patch is idempotent.
+ */
+export function clusterLabelPatch(ns: Labelled, config: GuardrailConfig): JsonPatchOp[] {
+  const labels = ns?.metadata?.labels;
+  const value = config.cluster.name;
+  if (labels && Object.prototype.hasOwnProperty.call(labels, config.clusterLabel)) return [];
+  if (!ns?.metadata) return [{ op: "add", path: "/metadata", value: { labels: { [config.clusterLabel]: value } } }];
+  if (!labels || typeof labels !== "object") return [{ op: "add", path: "/metadata/labels", value: { [config.clusterLabel]: value } }];
+  return [{ op: "add", path: `/metadata/labels/${escapePointer(config.clusterLabel)}`, value }];
+}
+
+function deny(rule: GuardrailId, path: string, message: string, fix: string): Finding {
+  return { rule, action: "deny", certainty: "provable", path, message, fix };
+}
+
+/** Reserved-label guardrails for a Namespace CREATE (old undefined) or UPDATE. */
+export function checkNamespace(ns: Labelled, old: Labelled, user: UserInfo | undefined, config: GuardrailConfig, privilegedUsers: readonly string[] = []): Finding[] {
+  if (isPrivileged(user, config, privilegedUsers)) return [];
+  const findings: Finding[] = [];
+  const labels = labelsOf(ns);
+  const oldLabels = labelsOf(old);
+  const key = config.clusterLabel;
+  const value = labels[key];
+  if (value !== undefined && value !== config.cluster.name && value !== oldLabels[key]) {
+    findings.push(
+      deny(
+        "reserved-cluster-label",
+        `metadata.labels["${key}"]`,
+        `"${key}" is reserved for the cluster identity and must be "${config.cluster.name}" here; only ${config.privilegedGroups.join(", ")} may set another value.`,
+        `Remove the label (netguard stamps it) or set it to "${config.cluster.name}".`,
+      ),
+    );
+  }
+  const opt = optOutLabel(config);
+  if (labels[opt.key] === opt.value && oldLabels[opt.key] !== opt.value) {
+    findings.push(
+      deny(
+        "baseline-opt-out",
+        `metadata.labels["${opt.key}"]`,
+        `opting a namespace out of the netguard baseline policy (${opt.key}=${opt.value}) is reserved for ${config.privilegedGroups.join(", ")}.`,
+        "Remove the label, or ask the platform team to opt this namespace out.",
+      ),
+    );
+  }
+  return findings;
+}
+
+/** UPDATE or DELETE of a NetworkPolicy that netguard manages is reserved for privileged users. */
+export function checkManagedPolicyChange(
+  operation: string,
+  old: Labelled,
+  user: UserInfo | undefined,
+  config: GuardrailConfig,
+  privilegedUsers: readonly string[] = [],
+): Finding[] {
+  if ((operation !== "UPDATE" && operation !== "DELETE") || !isManagedPolicy(old)) return [];
+  if (isPrivileged(user, config, privilegedUsers)) return [];
+  const verb = operation === "DELETE" ? "deleted" : "changed";
+  return [
+    deny(
+      "managed-baseline",
+      "metadata",
+      `this NetworkPolicy is managed by netguard (the namespace baseline) and cannot be ${verb} by ${user?.username ?? "this user"}.`,
+      "Add your own NetworkPolicy next to it to allow more traffic; the platform team can opt the namespace out.",
+    ),
+  ];
+}

@@ -1,0 +1,19 @@
+/** The netguard guardrail engine: pure functions from (object, config, cluster facts) to findings. */
+export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, type ConfigResult } from "./config/load.js";
+export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
+export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
+export { rules, ruleById } from "./rules/registry.js";
+export type { Rule } from "./rules/rule.js";
+export { buildBaselinePolicy, isManagedPolicy, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./baseline.js";
+export {
+  checkNamespace,
+  checkManagedPolicyChange,
+  clusterLabelPatch,
+  isOptedOut,
+  isPrivileged,
+  optOutLabel,
+  type GuardrailId,
+  type JsonPatchOp,
+  type UserInfo,
+} from "./guardrails.js";
+export type * from "./types.js";

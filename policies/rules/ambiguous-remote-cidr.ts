@@ -1,0 +1,28 @@
+import { describeRemoteRanges } from "./advice.js";
+import type { Rule } from "./rule.js";
+
+export const ambiguousRemoteCidr: Rule = {
+  id: "ambiguous-remote-cidr",
+  title: "ipBlock names a remote range that overlaps this cluster's own ranges",
+  certainty: "likely",
+  defaultAction: "warn",
+  check(ctx) {
+    const { topology } = ctx;
+    return ctx.peers.flatMap((peer) => {
+      if (!peer.ipBlock) return [];
+      const { range, cidr } = peer.ipBlock;
+      const clash = range.intersect(topology.local.all);
+      if (range.isEmpty() || clash.isEmpty() || !range.within(topology.remoteAll)) return [];
+      const owners = topology.remotes.filter((r) => r.all.overlaps(clash));
+      return [
+        {
+          path: `${peer.path}.ipBlock`,
+          message:
+            `ipBlock ${cidr.text} names ${owners.map((r) => describeRemoteRanges(r, clash, r.all)).join("; ")}, ` +
+            `but ${clash.toCidrs().join(", ")} is also this cluster's own: it matches local traffic, not the remote's.`,
+          fix: "Give the clusters non-overlapping ranges; until then, select local pods with podSelector/namespaceSelector and reach the remote through addresses unique to it.",
+        },
+      ];
+    });
+  },
+};

@@ -1,0 +1,22 @@
+import { peersFieldOf, removePeerAdvice } from "./advice.js";
+import type { Rule } from "./rule.js";
+
+export const emptyIpBlock: Rule = {
+  id: "empty-ipblock",
+  title: "ipBlock whose except entries cover its whole cidr",
+  certainty: "provable",
+  defaultAction: "deny",
+  check(ctx) {
+    return ctx.peers.flatMap((peer) => {
+      if (!peer.ipBlock || !peer.ipBlock.range.isEmpty()) return [];
+      return [
+        {
+          path: `${peer.path}.ipBlock.except`,
+          peerPath: peer.path,
+          message: `the except entries (${(peer.peer.ipBlock?.except ?? []).join(", ")}) cover all of ${peer.ipBlock.cidr.text}, so this peer matches no address.`,
+          fix: `Remove the except entries that cover the whole cidr, ${removePeerAdvice(peersFieldOf(peer))}.`,
+        },
+      ];
+    });
+  },
+};

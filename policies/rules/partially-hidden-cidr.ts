@@ -1,0 +1,35 @@
+import { AddressSet } from "../net/address-set.js";
+import { describeRemoteRanges, natAlternative, remotesOverlapping } from "./advice.js";
+import type { Rule } from "./rule.js";
+
+/** Below this share of hidden addresses, a broad range (0.0.0.0/0, 10.0.0.0/8) is taken to mean "everything". */
+const MOSTLY_HIDDEN = 0.5;
+
+export const partiallyHiddenCidr: Rule = {
+  id: "partially-hidden-cidr",
+  title: "part of an ipBlock names remote addresses that NAT hides from this cluster",
+  certainty: "likely",
+  defaultAction: "warn",
+  check(ctx) {
+    const { topology } = ctx;
+    const declared = topology.local.all
+      .union(topology.remoteAll)
+      .union(topology.remotes.reduce((acc, r) => acc.union(r.natSources).union(r.exposed), AddressSet.empty));
+    return ctx.peers.flatMap((peer) => {
+      if (!peer.ipBlock) return [];
+      const { range, cidr } = peer.ipBlock;
+      const hidden = range.intersect(topology.hidden[peer.direction]);
+      if (hidden.isEmpty() || range.within(topology.hidden[peer.direction])) return [];
+      if (range.shareIn(hidden) < MOSTLY_HIDDEN && !range.within(declared)) return [];
+      const remotes = remotesOverlapping(topology, hidden, (r) => r.hidden[peer.direction]);
+      const where = remotes.map((r) => describeRemoteRanges(r, hidden, r.hidden[peer.direction])).join("; ");
+      return [
+        {
+          path: `${peer.path}.ipBlock`,
+          message: `part of ipBlock ${cidr.text} (${hidden.toCidrs().join(", ")}) is ${where}, which NAT hides from this cluster: that part never matches.`,
+          fix: `Add ${hidden.toCidrs().join(", ")} to except or narrow the cidr; ${remotes.map((r) => natAlternative(r, peer.direction)).join("; ")}.`,
+        },
+      ];
+    });
+  },
+};

@@ -1,0 +1,36 @@
+import { canMatchWith, requiredValues } from "../selectors.js";
+import { natAlternative, peersFieldOf, removePeerAdvice } from "./advice.js";
+import type { Rule } from "./rule.js";
+
+export const remoteClusterSelector: Rule = {
+  id: "remote-cluster-selector",
+  title: "namespaceSelector that can only match namespaces of another cluster",
+  certainty: "provable",
+  defaultAction: "deny",
+  remoteSelectorRule: true,
+  check(ctx) {
+    const { clusterLabel, localName } = ctx.topology;
+    return ctx.peers.flatMap((peer) => {
+      const selector = peer.peer.namespaceSelector;
+      if (!selector || canMatchWith(selector, clusterLabel, { present: true, value: localName })) return [];
+      const named = requiredValues(selector, clusterLabel) ?? [];
+      const remotes = ctx.topology.remotes.filter((r) => named.includes(r.remote.name));
+      const target = named.length > 0 ? `${clusterLabel} in (${named.join(", ")})` : `${clusterLabel} absent or not ${localName}`;
+      const alternatives = remotes.map((r) =>
+        r.remote.connectivity === "nat" || (peer.direction === "ingress" && r.remote.snatToNodes)
+          ? natAlternative(r, peer.direction)
+          : `select ${r.remote.name}'s traffic by address (ipBlock cidr ${r.remote.podCIDRs.join(", ") || "its pod range"})`,
+      );
+      return [
+        {
+          path: `${peer.path}.namespaceSelector`,
+          peerPath: peer.path,
+          message:
+            `selects namespaces with ${target}, but every namespace of this cluster carries ${clusterLabel}=${localName} ` +
+            "and the CNI resolves selectors only against this cluster, so this peer matches nothing.",
+          fix: `${alternatives.length > 0 ? alternatives.join("; ") : "Match remote traffic by address with an ipBlock"}, ${removePeerAdvice(peersFieldOf(peer))}.`,
+        },
+      ];
+    });
+  },
+};

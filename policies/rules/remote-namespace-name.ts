@@ -1,0 +1,34 @@
+import { requiredValues } from "../selectors.js";
+import type { Rule } from "./rule.js";
+
+const NAME_LABEL = "kubernetes.io/metadata.name";
+
+export const remoteNamespaceName: Rule = {
+  id: "remote-namespace-name",
+  title: "namespaceSelector names only namespaces that exist in a remote cluster, not here",
+  certainty: "likely",
+  defaultAction: "warn",
+  remoteSelectorRule: true,
+  check(ctx) {
+    const own = ctx.policy.metadata.namespace;
+    const local = ctx.facts.localNamespaces;
+    return ctx.peers.flatMap((peer) => {
+      const selector = peer.peer.namespaceSelector;
+      const names = selector ? requiredValues(selector, NAME_LABEL) : undefined;
+      if (!names || names.length === 0) return [];
+      const owners = names.map((n) => ctx.topology.remotes.filter((r) => r.remote.namespaces.includes(n)).map((r) => r.remote.name));
+      if (owners.some((o) => o.length === 0)) return [];
+      if (names.some((n) => n === own || local?.has(n))) return [];
+      const where = [...new Set(owners.flat())].join(", ");
+      return [
+        {
+          path: `${peer.path}.namespaceSelector`,
+          message:
+            `selects namespace${names.length > 1 ? "s" : ""} ${names.join(", ")} by name, declared in remote cluster ${where}` +
+            `${local ? " and absent here" : ""}; the CNI resolves namespaces only in this cluster, so remote pods are never matched.`,
+          fix: "Match the remote cluster's traffic by address with an ipBlock (its NAT source or pod range), keeping at least one peer in the rule.",
+        },
+      ];
+    });
+  },
+};

@@ -1,0 +1,82 @@
+import type { GuardrailConfig, RemoteCluster } from "./config/types.js";
+import { AddressSet } from "./net/address-set.js";
+import { parseCidr, type Cidr } from "./net/cidr.js";
+
+export type Direction = "ingress" | "egress";
+
+export interface RemoteRanges {
+  readonly remote: RemoteCluster;
+  readonly pods: AddressSet;
+  readonly services: AddressSet;
+  readonly nodes: AddressSet;
+  readonly all: AddressSet;
+  readonly natSources: AddressSet;
+  readonly exposed: AddressSet;
+  /** Remote ranges whose addresses never appear in packets crossing the link, per direction. */
+  readonly hidden: Record<Direction, AddressSet>;
+}
+
+/** The declared multicloud topology as exact address sets, derived once per config. */
+export interface Topology {
+  readonly localName: string;
+  readonly clusterLabel: string;
+  readonly local: { pods: AddressSet; services: AddressSet; nodes: AddressSet; all: AddressSet };
+  readonly remotes: readonly RemoteRanges[];
+  /** Union of every remote's pod, service and node ranges. */
+  readonly remoteAll: AddressSet;
+  /**
+   * Addresses that no packet crossing into (ingress) or out of (egress) this cluster can carry:
+   * hidden remote ranges minus every range some traffic does carry.
+   */
+  readonly hidden: Record<Direction, AddressSet>;
+}
+
+const setOf = (cidrs: readonly string[]): AddressSet =>
+  AddressSet.of(cidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined));
+
+function remoteRanges(remote: RemoteCluster): RemoteRanges {
+  const pods = setOf(remote.podCIDRs);
+  const services = setOf(remote.serviceCIDRs);
+  const nodes = setOf(remote.nodeCIDRs);
+  const all = pods.union(services).union(nodes);
+  const hidden: Record<Direction, AddressSet> =
+    remote.connectivity === "nat"
+      ? { ingress: all, egress: all }
+      : { ingress: remote.snatToNodes ? pods : AddressSet.empty, egress: AddressSet.empty };
+  return {
+    remote,
+    pods,
+    services,
+    nodes,
+    all,
+    natSources: setOf(remote.natSourceCIDRs),
+    exposed: setOf(remote.exposedCIDRs),
+    hidden,
+  };
+}
+
+export function buildTopology(config: GuardrailConfig): Topology {
+  const pods = setOf(config.cluster.podCIDRs);
+  const services = setOf(config.cluster.serviceCIDRs);
+  const nodes = setOf(config.cluster.nodeCIDRs);
+  const localAll = pods.union(services).union(nodes);
+  const remotes = config.remoteClusters.map(remoteRanges);
+  const union = (pick: (r: RemoteRanges) => AddressSet): AddressSet =>
+    remotes.reduce((acc, r) => acc.union(pick(r)), AddressSet.empty);
+  const remoteAll = union((r) => r.all);
+  const translated = union((r) => r.natSources).union(union((r) => r.exposed));
+  const hiddenIn = (d: Direction): AddressSet => {
+    const claimed = union((r) => r.hidden[d]);
+    // Anything a remote does not hide in this direction is carried by some packet.
+    const carried = localAll.union(translated).union(union((r) => r.all.subtract(r.hidden[d])));
+    return claimed.subtract(carried);
+  };
+  return {
+    localName: config.cluster.name,
+    clusterLabel: config.clusterLabel,
+    local: { pods, services, nodes, all: localAll },
+    remotes,
+    remoteAll,
+    hidden: { ingress: hiddenIn("ingress"), egress: hiddenIn("egress") },
+  };
+}
