@@ -28,6 +28,8 @@ export function activeRules(loaded: LoadedConfig, candidates: readonly Rule[] = 
   });
 }
 
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
 const rulePathOf = (peerPath: string): string => peerPath.replace(/\.(from|to)\[\d+\]$/, "");
 
 /** Evaluates one object claimed to be a NetworkPolicy. Pure: same input, same findings, whoever calls. */
@@ -61,7 +63,7 @@ export function evaluateNetworkPolicy(
       const message = whole
         ? `${hit.message} No peer of ${rulePathOf(hit.peerPath!)} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
         : hit.message;
-      return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
+      return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: capitalize(hit.fix) };
     })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0)));
   return { findings, inputErrors: [], ruleFailures };

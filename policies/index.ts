@@ -1,4 +1,5 @@
 /** The netguard guardrail engine: pure functions from (object, config, cluster facts) to findings. */
+export { fieldPath, parsePath, type PathSegment } from "./path.js";
 export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, type ConfigResult } from "./config/load.js";
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";

@@ -21,3 +21,15 @@ export function pointerToPath(pointer: string): string {
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
   return fieldPath(segments);
 }
+
+/** Inverse of fieldPath: "spec.ingress[0].from" -> ["spec", "ingress", 0, "from"]. */
+export function parsePath(path: string): PathSegment[] {
+  const segments: PathSegment[] = [];
+  const re = /([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+  for (const m of path.matchAll(re)) {
+    if (m[1] !== undefined) segments.push(m[1]);
+    else if (m[2] !== undefined) segments.push(Number(m[2]));
+    else if (m[3] !== undefined) segments.push(JSON.parse(m[3]) as string);
+  }
+  return segments;
+}

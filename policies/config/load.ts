@@ -18,6 +18,8 @@ export interface LoadedConfig {
 export type ConfigResult = { ok: true; loaded: LoadedConfig } | { ok: false; problems: ConfigProblem[] };
 
 const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(schema);
+// Same schema minus unknown fields: lets the cross-field checks still run, so every problem is listed at once.
+const validateKnown = new Ajv({ allErrors: true, useDefaults: true, strict: true, removeAdditional: "all" }).compile(schema);
 
 /** Validates a parsed GuardrailConfig document and fills in defaults. Never throws. */
 export function loadConfig(document: unknown): ConfigResult {
@@ -25,7 +27,14 @@ export function loadConfig(document: unknown): ConfigResult {
     return { ok: false, problems: [{ path: "(document)", message: "must be a GuardrailConfig object" }] };
   }
   const copy = structuredClone(document);
-  if (!validate(copy)) return { ok: false, problems: describeSchemaErrors(validate.errors) };
+  if (!validate(copy)) {
+    const problems = describeSchemaErrors(validate.errors);
+    const known = structuredClone(document);
+    if (validate.errors?.every((e) => e.keyword === "additionalProperties") && validateKnown(known)) {
+      problems.push(...crossCheck(known as unknown as GuardrailConfig).errors);
+    }
+    return { ok: false, problems };
+  }
   const config = copy as unknown as GuardrailConfig;
   const { errors, notes } = crossCheck(config);
   if (errors.length > 0) return { ok: false, problems: errors };

@@ -1,0 +1,68 @@
+import { parseArgs } from "node:util";
+import { defaultConfig, type LoadedConfig } from "../../policies/index.js";
+import { formatProblems, loadConfigFile } from "../config/file.js";
+import { expandPaths, readObjects, type SourceObject } from "./documents.js";
+import { printReport, OUTPUT_FORMATS, type OutputFormat } from "./output/print.js";
+import { checkObjects, exitCodeOf } from "./report.js";
+
+const USAGE = `usage: netguard check [--config FILE] [--output text|json|sarif] PATH...
+
+Checks NetworkPolicies in files or directories (recursively; YAML or JSON,
+multi-document, kind: List; "-" reads standard input) with the same rules
+the admission webhook runs. Objects of other kinds are skipped.
+
+Exit status: 0 no denial, 1 at least one finding whose action is deny,
+2 usage, config, parse or input error.
+`;
+
+/** Loads --config, or the single-cluster default; prints problems and returns undefined on error. */
+export async function configFromFlag(path: string | undefined): Promise<LoadedConfig | undefined> {
+  if (!path) return defaultConfig();
+  const result = await loadConfigFile(path);
+  if (result.ok) return result.loaded;
+  process.stderr.write(`netguard: invalid config ${path}:\n${formatProblems(result.problems)}\n`);
+  return undefined;
+}
+
+export function parseOutput(value: string | undefined): OutputFormat | undefined {
+  const format = value ?? "text";
+  return (OUTPUT_FORMATS as readonly string[]).includes(format) ? (format as OutputFormat) : undefined;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: "string", short: "c" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (error) {
+    process.stderr.write(`netguard check: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const output = parseOutput(values.output);
+  if (!output || positionals.length === 0) {
+    process.stderr.write(`netguard check: ${output ? "no PATH given" : `--output must be one of ${OUTPUT_FORMATS.join(", ")}`}\n\n${USAGE}`);
+    return 2;
+  }
+  const loaded = await configFromFlag(values.config);
+  if (!loaded) return 2;
+
+  const { files, problems } = await expandPaths(positionals);
+  const objects: SourceObject[] = [];
+  for (const file of files) {
+    const read = await readObjects(file);
+    objects.push(...read.objects);
+    problems.push(...read.problems);
+  }
+  const report = checkObjects(objects, loaded);
+  report.errors.unshift(...problems.map((p) => ({ source: p.source, line: p.line, message: p.message })));
+  printReport(report, output);
+  return exitCodeOf(report);
+}

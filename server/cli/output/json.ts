@@ -1,0 +1,15 @@
+import type { CheckReport } from "../report.js";
+import { countActions } from "../report.js";
+
+/** The JSON contract of DESIGN.md section 6, nothing more. */
+export function formatJson(report: CheckReport): string {
+  const findings = report.findings.map((f) => ({
+    rule: f.rule,
+    action: f.action,
+    object: { kind: f.object.kind, namespace: f.object.namespace ?? null, name: f.object.name },
+    path: f.path,
+    message: f.message,
+    fix: f.fix,
+  }));
+  return `${JSON.stringify({ findings, summary: { objects: report.objects, ...countActions(report) } }, null, 2)}\n`;
+}

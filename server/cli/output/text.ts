@@ -1,0 +1,50 @@
+import type { CheckReport, ReportedError, ReportedFinding } from "../report.js";
+import { countActions } from "../report.js";
+
+export interface TextStyle {
+  red(s: string): string;
+  yellow(s: string): string;
+  bold(s: string): string;
+  dim(s: string): string;
+}
+
+const ansi = (code: number) => (s: string) => `\u001b[${code}m${s}\u001b[0m`;
+export const colours: TextStyle = { red: ansi(31), yellow: ansi(33), bold: ansi(1), dim: ansi(2) };
+export const plain: TextStyle = { red: (s) => s, yellow: (s) => s, bold: (s) => s, dim: (s) => s };
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function heading(item: ReportedFinding | ReportedError): string {
+  const o = item.object;
+  const name = o ? `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}` : "";
+  const where = item.source ? `${item.source}${item.line ? `:${item.line}` : ""}` : "";
+  return [name, where && `(${where})`].filter(Boolean).join(" ");
+}
+
+/** Findings grouped per object, readable in a terminal; colour only when `style` is colours. */
+export function formatText(report: CheckReport, style: TextStyle = plain): string {
+  const groups = new Map<string, string[]>();
+  const add = (key: string, lines: string[]): void => {
+    groups.set(key, [...(groups.get(key) ?? []), ...lines]);
+  };
+  for (const e of report.errors) {
+    add(heading({ ...e, line: e.object ? undefined : e.line }), [
+      `  ${style.red("error")}  ${e.path ? `${style.bold(e.path)}${e.line ? style.dim(` (line ${e.line})`) : ""}: ` : ""}${e.message}`,
+    ]);
+  }
+  for (const f of report.findings) {
+    const tag = f.action === "deny" ? style.red("deny ") : style.yellow("warn ");
+    add(heading({ ...f, line: undefined }), [
+      `  ${tag}  ${style.bold(f.rule)}  ${f.path}${f.line ? style.dim(` (line ${f.line})`) : ""}`,
+      `         ${f.message}`,
+      `         ${style.dim("fix:")} ${f.fix}`,
+    ]);
+  }
+  const body = [...groups].map(([title, lines]) => `${style.bold(title)}\n${lines.join("\n")}\n`).join("\n");
+  const { deny, warn } = countActions(report);
+  const summary =
+    `${plural(report.objects, "NetworkPolicy").replace("Policys", "Policies")} checked` +
+    `${report.skipped > 0 ? `, ${plural(report.skipped, "other object")} skipped` : ""}: ` +
+    `${plural(deny, "denial")}, ${plural(warn, "warning")}${report.errors.length > 0 ? `, ${plural(report.errors.length, "error")}` : ""}`;
+  return `${body}${body ? "\n" : ""}${summary}\n`;
+}

@@ -1,0 +1,119 @@
+import { readFile } from "node:fs/promises";
+import t from "tap";
+import { runCli } from "../helpers/cli.js";
+
+const fx = (name: string): string => `test/fixtures/cli/${name}`;
+const CONFIG = ["--config", fx("config.yaml")];
+
+interface JsonReport {
+  findings: { rule: string; action: string; object: { kind: string; namespace: string | null; name: string }; path: string; message: string; fix: string }[];
+  summary: { objects: number; deny: number; warn: number };
+}
+
+t.test("a NAT-hidden ipBlock is denied: exit 1 and the JSON contract", async (t) => {
+  const r = await runCli(["check", ...CONFIG, "--output", "json", fx("denied.yaml")]);
+  t.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  t.same(Object.keys(report).sort(), ["findings", "summary"]);
+  t.same(report.summary, { objects: 1, deny: 1, warn: 0 });
+  const [finding] = report.findings;
+  t.same(Object.keys(finding!).sort(), ["action", "fix", "message", "object", "path", "rule"]);
+  t.match(finding, {
+    rule: "nat-hidden-cidr",
+    action: "deny",
+    object: { kind: "NetworkPolicy", namespace: "payments", name: "allow-aws-east" },
+    path: "spec.ingress[0].from[0].ipBlock",
+  });
+  t.match(finding!.message, /aws-east's pod range 10\.100\.0\.0\/16/);
+  t.match(finding!.message, /No peer of spec\.ingress\[0\] can match/);
+  t.match(finding!.fix, /203\.0\.113\.10\/32/);
+  t.match(finding!.fix, /empty `from` allows all/);
+});
+
+t.test("without --config only generic rules apply: the same file passes", async (t) => {
+  const r = await runCli(["check", "--output", "json", fx("denied.yaml")]);
+  t.equal(r.code, 0, r.stderr);
+  t.same((JSON.parse(r.stdout) as JsonReport).summary, { objects: 1, deny: 0, warn: 0 });
+});
+
+t.test("directories are walked recursively, manifests only; warnings exit 0", async (t) => {
+  const r = await runCli(["check", ...CONFIG, "--output", "json", fx("tree")]);
+  t.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  t.same(report.summary, { objects: 2, deny: 0, warn: 1 });
+  t.equal(report.findings[0]?.rule, "ipblock-local-pods");
+});
+
+t.test("kind: List is expanded, other kinds are skipped and counted, IPv6 is checked", async (t) => {
+  const r = await runCli(["check", ...CONFIG, fx("list.yaml")]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /NetworkPolicy payments\/to-aws-v6/);
+  t.match(r.stdout, /nat-hidden-cidr\s+spec\.egress\[0\]\.to\[0\]\.ipBlock \(line 12\)/);
+  t.match(r.stdout, /1 NetworkPolicy checked, 1 other object skipped: 1 denial, 0 warnings/);
+  t.notMatch(r.stdout, /\u001b\[/, "no colour when stdout is not a terminal");
+});
+
+t.test("standard input with -", async (t) => {
+  const text = await readFile(fx("denied.yaml"), "utf8");
+  const r = await runCli(["check", ...CONFIG, "-o", "json", "-"], { stdin: text });
+  t.equal(r.code, 1);
+  t.equal((JSON.parse(r.stdout) as JsonReport).findings[0]?.rule, "nat-hidden-cidr");
+});
+
+t.test("objects the apiserver would reject are input errors with file, line and field: exit 2", async (t) => {
+  const r = await runCli(["check", ...CONFIG, fx("invalid-cidr.yaml")]);
+  t.equal(r.code, 2);
+  t.match(r.stdout, /spec\.ingress\[0\]\.from\[0\]\.ipBlock\.except\[0\] \(line 12\): "10\.200\.0\.0\/24" must be a strict subset of cidr 10\.100\.0\.0\/16/);
+  t.match(r.stdout, /spec\.ingress\[0\]\.from\[1\]\.ipBlock\.cidr \(line 14\): "10\.300\.0\.0\/16" is not a valid IPv4 or IPv6 CIDR/);
+});
+
+t.test("YAML syntax errors name the file and line: exit 2", async (t) => {
+  const r = await runCli(["check", "-o", "json", fx("broken.yaml")]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /test\/fixtures\/cli\/broken\.yaml:7: .*Flow map/);
+});
+
+t.test("an invalid config lists every problem with its path: exit 2", async (t) => {
+  const r = await runCli(["check", "--config", fx("bad-config.yaml"), fx("tree")]);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /colour: unknown field/);
+  t.match(r.stderr, /cluster\.podCIDRs\[0\]: "10\.8\.0\.0\/33" is not a valid/);
+  t.match(r.stderr, /remoteClusters\[0\]\.natSourceCIDRs: only meaningful with connectivity: nat/);
+  t.match(r.stderr, /rules\.ipblock-local-pods: deny is only allowed for provable rules/);
+  t.equal(r.stdout, "");
+});
+
+t.test("usage errors exit 2; --help exits 0", async (t) => {
+  t.equal((await runCli(["check"])).code, 2);
+  t.equal((await runCli(["check", "-o", "xml", fx("tree")])).code, 2);
+  t.equal((await runCli(["check", "--bogus", fx("tree")])).code, 2);
+  t.equal((await runCli(["check", "test/fixtures/cli/does-not-exist.yaml"])).code, 2);
+  t.equal((await runCli(["frobnicate"])).code, 2);
+  const help = await runCli(["check", "--help"]);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /usage: netguard check/);
+});
+
+t.test("SARIF 2.1.0 output for code scanning", async (t) => {
+  const r = await runCli(["check", ...CONFIG, "--output", "sarif", fx("denied.yaml"), fx("tree")]);
+  t.equal(r.code, 1);
+  const sarif = JSON.parse(r.stdout) as {
+    version: string;
+    $schema: string;
+    runs: { tool: { driver: { name: string; rules: { id: string; shortDescription: { text: string } }[] } }; results: Record<string, unknown>[] }[];
+  };
+  t.equal(sarif.version, "2.1.0");
+  t.match(sarif.$schema, /sarif-2\.1\.0/);
+  const run = sarif.runs[0]!;
+  t.equal(run.tool.driver.name, "netguard");
+  t.equal(run.tool.driver.rules.length, 10);
+  t.equal(run.results.length, 2);
+  const deny = run.results.find((x) => x.ruleId === "nat-hidden-cidr")!;
+  const rule = run.tool.driver.rules[deny.ruleIndex as number]!;
+  t.equal(rule.id, "nat-hidden-cidr", "ruleIndex points at the rule");
+  t.equal(deny.level, "error");
+  t.match(deny.locations, [
+    { physicalLocation: { artifactLocation: { uri: "test/fixtures/cli/denied.yaml" }, region: { startLine: 13 } }, logicalLocations: [{ fullyQualifiedName: "spec.ingress[0].from[0].ipBlock" }] },
+  ]);
+  t.equal(run.results.find((x) => x.ruleId === "ipblock-local-pods")?.level, "warning");
+});
