@@ -39,3 +39,54 @@ export function buildBaselinePolicy(namespace: string, config: GuardrailConfig):
     },
   };
 }
+
+/** Why a namespace does or does not get the baseline policy. */
+export type BaselineStatus = "protected" | "exempt" | "opted-out" | "disabled";
+
+export function optOutLabel(config: GuardrailConfig): { key: string; value: string } {
+  const [key = "", value = ""] = config.baseline.optOutLabel.split("=");
+  return { key, value };
+}
+
+export function baselineStatus(ns: { metadata?: { name?: string; labels?: Record<string, string> } }, config: GuardrailConfig): BaselineStatus {
+  if (!config.baseline.enabled) return "disabled";
+  if (config.exemptNamespaces.includes(ns.metadata?.name ?? "")) return "exempt";
+  const { key, value } = optOutLabel(config);
+  return ns.metadata?.labels?.[key] === value ? "opted-out" : "protected";
+}
+
+/** True when an existing baseline differs from the desired one in anything netguard owns. */
+export function baselineDrifted(existing: Pick<NetworkPolicy, "metadata" | "spec">, desired: NetworkPolicy): boolean {
+  const labels = existing.metadata.labels ?? {};
+  const labelsDrifted = Object.entries(desired.metadata.labels ?? {}).some(([k, v]) => labels[k] !== v);
+  return labelsDrifted || !sameJson(normalizeSpec(existing.spec), normalizeSpec(desired.spec));
+}
+
+/** The apiserver defaults protocol to TCP and drops empty lists; compare specs the way it stores them. */
+function normalizeSpec(spec: NetworkPolicy["spec"]): unknown {
+  const ports = (list: { protocol?: string; port?: number | string; endPort?: number }[] | undefined) =>
+    (list ?? []).map((p) => ({ ...p, protocol: p.protocol ?? "TCP" }));
+  return {
+    podSelector: spec.podSelector ?? {},
+    policyTypes: [...(spec.policyTypes ?? [])].sort(),
+    ingress: (spec.ingress ?? []).map((r) => ({ from: r.from ?? [], ports: ports(r.ports) })),
+    egress: (spec.egress ?? []).map((r) => ({ to: r.to ?? [], ports: ports(r.ports) })),
+  };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, canonical(v)]),
+    );
+  }
+  return value;
+}

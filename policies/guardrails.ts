@@ -1,4 +1,4 @@
-import { isManagedPolicy } from "./baseline.js";
+import { isManagedPolicy, optOutLabel } from "./baseline.js";
 import type { GuardrailConfig } from "./config/types.js";
 import type { Finding, ObjectMeta } from "./types.js";
 
@@ -25,16 +25,6 @@ export function isPrivileged(user: UserInfo | undefined, config: GuardrailConfig
   if (!user) return false;
   if (user.username && privilegedUsers.includes(user.username)) return true;
   return (user.groups ?? []).some((g) => config.privilegedGroups.includes(g));
-}
-
-export function optOutLabel(config: GuardrailConfig): { key: string; value: string } {
-  const [key = "", value = ""] = config.baseline.optOutLabel.split("=");
-  return { key, value };
-}
-
-export function isOptedOut(ns: Labelled, config: GuardrailConfig): boolean {
-  const { key, value } = optOutLabel(config);
-  return labelsOf(ns)[key] === value;
 }
 
 /**

@@ -2,17 +2,16 @@
 export { fieldPath, parsePath, type PathSegment } from "./path.js";
 export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, type ConfigResult } from "./config/load.js";
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
+export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
 export { rules, ruleById } from "./rules/registry.js";
 export type { Rule } from "./rules/rule.js";
-export { buildBaselinePolicy, isManagedPolicy, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./baseline.js";
+export { buildBaselinePolicy, baselineStatus, baselineDrifted, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./baseline.js";
 export {
   checkNamespace,
   checkManagedPolicyChange,
   clusterLabelPatch,
-  isOptedOut,
   isPrivileged,
-  optOutLabel,
   type GuardrailId,
   type JsonPatchOp,
   type UserInfo,

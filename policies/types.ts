@@ -72,6 +72,8 @@ export interface ObjectMeta {
   namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  uid?: string;
+  resourceVersion?: string;
 }
 
 export interface NetworkPolicy {

@@ -3,7 +3,7 @@ import { defaultConfig, type LoadedConfig } from "../../policies/index.js";
 import { formatProblems, loadConfigFile } from "../config/file.js";
 import { expandPaths, readObjects, type SourceObject } from "./documents.js";
 import { printReport, OUTPUT_FORMATS, type OutputFormat } from "./output/print.js";
-import { checkObjects, exitCodeOf } from "./report.js";
+import { checkObjects, exitCodeOf } from "../audit/report.js";
 
 const USAGE = `usage: netguard check [--config FILE] [--output text|json|sarif] PATH...
 

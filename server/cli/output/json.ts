@@ -1,5 +1,5 @@
-import type { CheckReport } from "../report.js";
-import { countActions } from "../report.js";
+import type { CheckReport } from "../../audit/report.js";
+import { countActions } from "../../audit/report.js";
 
 /** The JSON contract of DESIGN.md section 6, nothing more. */
 export function formatJson(report: CheckReport): string {

@@ -1,5 +1,5 @@
 import { VERSION } from "../../version.js";
-import type { CheckReport } from "../report.js";
+import type { CheckReport } from "../../audit/report.js";
 import { formatJson } from "./json.js";
 import { formatSarif } from "./sarif.js";
 import { colours, formatText, plain } from "./text.js";

@@ -1,5 +1,5 @@
 import { rules } from "../../../policies/index.js";
-import type { CheckReport, ReportedFinding } from "../report.js";
+import type { CheckReport, ReportedFinding } from "../../audit/report.js";
 
 const INFO_URI = "https://github.com/netguard-dev/netguard";
 

@@ -1,5 +1,5 @@
-import type { CheckReport, ReportedError, ReportedFinding } from "../report.js";
-import { countActions } from "../report.js";
+import type { CheckReport, ReportedError, ReportedFinding } from "../../audit/report.js";
+import { countActions } from "../../audit/report.js";
 
 export interface TextStyle {
   red(s: string): string;

@@ -1,0 +1,85 @@
+import type { ObjectRef } from "../../policies/index.js";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
+import type { CheckReport, ReportedFinding } from "./report.js";
+
+export const REPORT_GROUP = "wgpolicyk8s.io";
+export const REPORT_VERSION = "v1alpha2";
+export const REPORT_NAME = "netguard";
+
+export interface PolicyReportResult {
+  policy: string;
+  rule: string;
+  result: "fail" | "warn" | "error";
+  severity: "high" | "medium";
+  message: string;
+  source: string;
+  scored: boolean;
+  timestamp: { seconds: number; nanos: number };
+  resources: { apiVersion: string; kind: string; name: string; namespace?: string; uid?: string }[];
+  properties: Record<string, string>;
+}
+
+export interface PolicyReport {
+  apiVersion: string;
+  kind: "PolicyReport" | "ClusterPolicyReport";
+  metadata: { name: string; namespace?: string; labels: Record<string, string>; resourceVersion?: string };
+  scope?: { apiVersion: string; kind: string; name: string };
+  results: PolicyReportResult[];
+  summary: { pass: number; fail: number; warn: number; error: number; skip: number };
+}
+
+const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", Namespace: "v1" };
+
+function resultOf(f: ReportedFinding, uid: string | undefined, now: number): PolicyReportResult {
+  const ref: ObjectRef = f.object;
+  return {
+    policy: REPORT_NAME,
+    rule: f.rule,
+    result: f.action === "deny" ? "fail" : "warn",
+    severity: f.action === "deny" ? "high" : "medium",
+    message: `${f.path}: ${f.message}`,
+    source: REPORT_NAME,
+    scored: true,
+    timestamp: { seconds: Math.floor(now / 1000), nanos: 0 },
+    resources: [{ apiVersion: API_VERSIONS[ref.kind] ?? "v1", kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(uid ? { uid } : {}) }],
+    properties: { path: f.path, fix: f.fix, certainty: f.certainty },
+  };
+}
+
+function report(kind: PolicyReport["kind"], namespace: string | undefined, results: PolicyReportResult[]): PolicyReport {
+  return {
+    apiVersion: `${REPORT_GROUP}/${REPORT_VERSION}`,
+    kind,
+    metadata: { name: REPORT_NAME, ...(namespace ? { namespace } : {}), labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+    results,
+    summary: {
+      pass: 0,
+      fail: results.filter((r) => r.result === "fail").length,
+      warn: results.filter((r) => r.result === "warn").length,
+      error: results.filter((r) => r.result === "error").length,
+      skip: 0,
+    },
+  };
+}
+
+/**
+ * One PolicyReport per namespace with findings, and one ClusterPolicyReport for cluster-scoped
+ * objects (Namespaces). Namespaces without findings get no report: fixed findings disappear.
+ */
+export function buildPolicyReports(audit: CheckReport, uidOf: (ref: ObjectRef) => string | undefined, now = Date.now()): { namespaced: Map<string, PolicyReport>; cluster: PolicyReport } {
+  const byNamespace = new Map<string, PolicyReportResult[]>();
+  const clusterResults: PolicyReportResult[] = [];
+  for (const f of audit.findings) {
+    const result = resultOf(f, uidOf(f.object), now);
+    if (f.object.namespace) byNamespace.set(f.object.namespace, [...(byNamespace.get(f.object.namespace) ?? []), result]);
+    else clusterResults.push(result);
+  }
+  const namespaced = new Map([...byNamespace].map(([ns, results]) => [ns, report("PolicyReport", ns, results)]));
+  return { namespaced, cluster: report("ClusterPolicyReport", undefined, clusterResults) };
+}
+
+/** Reports compared without timestamps, so an unchanged audit writes nothing. */
+export function sameResults(a: PolicyReport | undefined, b: PolicyReport): boolean {
+  const strip = (r: PolicyReport | undefined) => JSON.stringify((r?.results ?? []).map(({ timestamp: _t, ...rest }) => rest));
+  return a !== undefined && strip(a) === strip(b);
+}

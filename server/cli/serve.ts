@@ -1,0 +1,121 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { pino, type Logger } from "pino";
+import { writeCertFiles } from "../../certs/files.js";
+import { generateCA, generateServingCert } from "../../certs/generate.js";
+import { loadKubeConfig, ownUsername } from "../kube/identity.js";
+import { StartupError, startServer } from "../start.js";
+
+const USAGE = `usage: netguard serve [options]
+
+Runs the admission webhook server (HTTPS).
+
+options:
+  --config FILE           GuardrailConfig (YAML or JSON), reloaded when it changes (default: built-in)
+  --cert FILE --key FILE  serving certificate and key, reloaded when they change
+                          (default: a self-signed pair for 127.0.0.1 in a temporary directory)
+  --port N                HTTPS port; 0 picks a free one (default 8443)
+  --host ADDR             address to listen on (default 0.0.0.0)
+  --kubeconfig FILE       cluster credentials; netguard's own identity there counts as privileged
+                          (default: the pod's service account when running in a cluster)
+  --privileged-user NAME  another username allowed to change reserved labels and managed policies (repeatable)
+  --log-level LEVEL       trace, debug, info, warn or error (default info)
+  -h, --help              show this help
+`;
+
+const options = {
+  config: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" },
+  port: { type: "string", default: "8443" },
+  host: { type: "string", default: "0.0.0.0" },
+  kubeconfig: { type: "string" },
+  "privileged-user": { type: "string", multiple: true, default: [] },
+  "log-level": { type: "string", default: "info" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function usageError(message: string): number {
+  process.stderr.write(`netguard serve: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+async function selfSignedPair(logger: Logger): Promise<{ dir: string; certPath: string; keyPath: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "netguard-certs-"));
+  const ca = await generateCA();
+  const paths = await writeCertFiles(dir, ca, await generateServingCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1", "::1"] }));
+  logger.info({ caPath: paths.caCert }, `no --cert/--key: generated a self-signed certificate for 127.0.0.1; its CA is ${paths.caCert}`);
+  return { dir, certPath: paths.cert, keyPath: paths.key };
+}
+
+async function privilegedUsers(flagged: string[], kubeconfig: string | undefined, logger: Logger): Promise<string[]> {
+  const users = [...flagged];
+  try {
+    const kc = await loadKubeConfig(kubeconfig);
+    const own = kc && (await ownUsername(kc));
+    if (own) {
+      users.push(own);
+      logger.info({ username: own }, "netguard's own identity counts as privileged");
+    }
+  } catch (error) {
+    logger.warn({ error: error instanceof Error ? error.message : String(error) }, "could not learn netguard's own identity from the cluster; use --privileged-user");
+  }
+  return users;
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      resolve(signal);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
+  } catch (error) {
+    return usageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port > 65535) return usageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
+  if (Boolean(values.cert) !== Boolean(values.key)) return usageError("--cert and --key go together");
+  const level = values["log-level"];
+  if (!["trace", "debug", "info", "warn", "error"].includes(level)) return usageError(`unknown --log-level "${level}"`);
+
+  const logger = pino({ level, base: { name: "netguard" } });
+  const generated = values.cert ? undefined : await selfSignedPair(logger);
+  try {
+    const server = await startServer({
+      configPath: values.config,
+      certPath: values.cert ?? generated!.certPath,
+      keyPath: values.key ?? generated!.keyPath,
+      port,
+      host: values.host,
+      logger,
+      privilegedUsers: await privilegedUsers(values["privileged-user"], values.kubeconfig, logger),
+    });
+    const signal = await untilSignal();
+    logger.info({ signal }, "shutting down: finishing requests in flight");
+    await server.close();
+    logger.info("stopped");
+    return 0;
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    process.stderr.write(`netguard serve: ${error.message}\n`);
+    return 2;
+  } finally {
+    if (generated) await rm(generated.dir, { recursive: true, force: true });
+  }
+}
