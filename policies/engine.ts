@@ -32,6 +32,19 @@ const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1)
 
 const rulePathOf = (peerPath: string): string => peerPath.replace(/\.(from|to)\[\d+\]$/, "");
 
+/** Orders field paths as the document does: spec.ingress[2] before spec.ingress[10]. */
+function comparePaths(a: string, b: string): number {
+  const xs = a.split(/(\d+)/);
+  const ys = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const [x, y] = [xs[i]!, ys[i]!];
+    // split with a capture group alternates text (even i) and digit runs (odd i).
+    const diff = i % 2 === 1 ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (diff !== 0) return diff;
+  }
+  return xs.length - ys.length;
+}
+
 /** Evaluates one object claimed to be a NetworkPolicy. Pure: same input, same findings, whoever calls. */
 export function evaluateNetworkPolicy(
   object: unknown,
@@ -65,6 +78,6 @@ export function evaluateNetworkPolicy(
         : hit.message;
       return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: capitalize(hit.fix) };
     })
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0)));
+    .sort((a, b) => comparePaths(a.path, b.path) || (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0));
   return { findings, inputErrors: [], ruleFailures };
 }

@@ -65,6 +65,8 @@ export function crossCheck(config: GuardrailConfig): { errors: ConfigProblem[]; 
 
   if (!isLabelKey(config.clusterLabel)) {
     errors.push({ path: "clusterLabel", message: `"${config.clusterLabel}" is not a valid label key` });
+  } else if (config.clusterLabel === "kubernetes.io/metadata.name") {
+    errors.push({ path: "clusterLabel", message: "kubernetes.io/metadata.name is set by the apiserver to each namespace's own name; choose another key" });
   }
   const [optKey = "", optValue = ""] = config.baseline.optOutLabel.split("=");
   if (!isLabelKey(optKey) || !LABEL_VALUE.test(optValue)) {

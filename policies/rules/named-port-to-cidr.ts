@@ -6,9 +6,13 @@ export const namedPortToCidr: Rule = {
   certainty: "provable",
   defaultAction: "deny",
   check(ctx) {
-    const { local } = ctx.topology;
+    const { local, remotes } = ctx.topology;
     // Node addresses count as local pods here: hostNetwork pods carry them and may resolve named ports.
-    const podLike = local.pods.union(local.nodes);
+    let podLike = local.pods.union(local.nodes);
+    // A CNI that resolves selectors across clusters also knows the remote pods' named ports.
+    if (ctx.loaded.config.cluster.policyScope !== "local-only") {
+      podLike = remotes.reduce((acc, r) => acc.union(r.pods).union(r.nodes), podLike);
+    }
     if (local.pods.isEmpty()) return []; // unknown pod ranges: nothing can be proven
     return ctx.rules.flatMap((rule) => {
       if (rule.direction !== "egress" || rule.peers.length === 0) return [];

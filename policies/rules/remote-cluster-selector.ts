@@ -1,4 +1,4 @@
-import { canMatchWith, requiredValues } from "../selectors.js";
+import { canMatchWith, contradictoryKeys, requiredValues } from "../selectors.js";
 import { natAlternative, peersFieldOf, removePeerAdvice } from "./advice.js";
 import type { Rule } from "./rule.js";
 
@@ -13,6 +13,8 @@ export const remoteClusterSelector: Rule = {
     return ctx.peers.flatMap((peer) => {
       const selector = peer.peer.namespaceSelector;
       if (!selector || canMatchWith(selector, clusterLabel, { present: true, value: localName })) return [];
+      // A selector that matches nothing at all is unsatisfiable-selector's to report, not a remote reference.
+      if (contradictoryKeys(selector).length > 0) return [];
       const named = requiredValues(selector, clusterLabel) ?? [];
       const remotes = ctx.topology.remotes.filter((r) => named.includes(r.remote.name));
       const target = named.length > 0 ? `${clusterLabel} in (${named.join(", ")})` : `${clusterLabel} absent or not ${localName}`;

@@ -2,6 +2,8 @@ import { requiredValues } from "../selectors.js";
 import type { Rule } from "./rule.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
+/** Namespaces every cluster has, whatever the cluster facts say. */
+const BUILT_IN = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 export const remoteNamespaceName: Rule = {
   id: "remote-namespace-name",
@@ -12,13 +14,14 @@ export const remoteNamespaceName: Rule = {
   check(ctx) {
     const own = ctx.policy.metadata.namespace;
     const local = ctx.facts.localNamespaces;
+    const knownLocal = new Set([...BUILT_IN, ...ctx.loaded.config.exemptNamespaces]);
     return ctx.peers.flatMap((peer) => {
       const selector = peer.peer.namespaceSelector;
       const names = selector ? requiredValues(selector, NAME_LABEL) : undefined;
       if (!names || names.length === 0) return [];
       const owners = names.map((n) => ctx.topology.remotes.filter((r) => r.remote.namespaces.includes(n)).map((r) => r.remote.name));
       if (owners.some((o) => o.length === 0)) return [];
-      if (names.some((n) => n === own || local?.has(n))) return [];
+      if (names.some((n) => n === own || knownLocal.has(n) || local?.has(n))) return [];
       const where = [...new Set(owners.flat())].join(", ");
       return [
         {

@@ -28,6 +28,9 @@ function checkSelector(selector: LabelSelector | undefined, at: string, errors: 
     if ((req.operator === "Exists" || req.operator === "DoesNotExist") && values.length > 0) {
       errors.push({ path: `${p}.values`, message: `must be empty when operator is ${req.operator}` });
     }
+    values.forEach((value, j) => {
+      if (!LABEL_VALUE.test(value)) errors.push({ path: `${p}.values[${j}]`, message: `"${value}" is not a valid label value` });
+    });
   });
 }
 
@@ -42,6 +45,7 @@ function checkPort(port: NetworkPolicyPort, at: string, errors: InputError[]): v
   if (port.port === undefined) errors.push({ path: `${at}.endPort`, message: "may not be set when port is not set" });
   else if (typeof port.port === "string") errors.push({ path: `${at}.endPort`, message: "may not be set when port is a named port" });
   else if (port.endPort < port.port) errors.push({ path: `${at}.endPort`, message: `must be greater than or equal to port (${port.port})` });
+  else if (port.endPort > 65535) errors.push({ path: `${at}.endPort`, message: `${port.endPort} is not between 1 and 65535` });
 }
 
 function checkPeer(peer: NetworkPolicyPeer, at: string, errors: InputError[]): void {
@@ -71,10 +75,25 @@ function checkPeer(peer: NetworkPolicyPeer, at: string, errors: InputError[]): v
 }
 
 /**
+ * The apiserver decodes a field set to null as if it were absent (YAML `matchLabels:` with nothing
+ * after it is common in published policies), so such fields are dropped before validation.
+ */
+function withoutNullFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNullFields);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNullFields(v)]),
+  );
+}
+
+/**
  * Validates an object the way the apiserver validates a NetworkPolicy, so the rules only ever see
  * well-formed input. Returns the typed policy, or every problem with its field path.
  */
-export function validateNetworkPolicy(object: unknown): { policy?: NetworkPolicy; errors: InputError[] } {
+export function validateNetworkPolicy(input: unknown): { policy?: NetworkPolicy; errors: InputError[] } {
+  const object = withoutNullFields(input);
   if (!validateShape(object)) return { errors: describeSchemaErrors(validateShape.errors) };
   const policy = object as unknown as NetworkPolicy;
   const errors: InputError[] = [];

@@ -8,6 +8,8 @@ interface Subcommand {
 
 const subcommands: Record<string, Subcommand> = {
   check: { summary: "check NetworkPolicy files offline (CI)", load: () => import("./check.js") },
+  serve: { summary: "run the admission webhook server (HTTPS)", load: () => import("./serve.js") },
+  certs: { summary: "generate a CA, a serving certificate and the webhook configurations", load: () => import("./certs.js") },
 };
 
 function usage(): string {

@@ -1,11 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pino, type Logger } from "pino";
-import { writeCertFiles } from "../../certs/files.js";
-import { generateCA, generateServingCert } from "../../certs/generate.js";
-import { loadKubeConfig, ownUsername } from "../kube/identity.js";
+import { ownUsername } from "../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
 
 const USAGE = `usage: netguard serve [options]
@@ -32,7 +27,7 @@ const options = {
   port: { type: "string", default: "8443" },
   host: { type: "string", default: "0.0.0.0" },
   kubeconfig: { type: "string" },
-  "privileged-user": { type: "string", multiple: true, default: [] },
+  "privileged-user": { type: "string", multiple: true },
   "log-level": { type: "string", default: "info" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -42,19 +37,12 @@ function usageError(message: string): number {
   return 2;
 }
 
-async function selfSignedPair(logger: Logger): Promise<{ dir: string; certPath: string; keyPath: string }> {
-  const dir = await mkdtemp(join(tmpdir(), "netguard-certs-"));
-  const ca = await generateCA();
-  const paths = await writeCertFiles(dir, ca, await generateServingCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1", "::1"] }));
-  logger.info({ caPath: paths.caCert }, `no --cert/--key: generated a self-signed certificate for 127.0.0.1; its CA is ${paths.caCert}`);
-  return { dir, certPath: paths.cert, keyPath: paths.key };
-}
-
 async function privilegedUsers(flagged: string[], kubeconfig: string | undefined, logger: Logger): Promise<string[]> {
   const users = [...flagged];
+  if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) return users;
   try {
-    const kc = await loadKubeConfig(kubeconfig);
-    const own = kc && (await ownUsername(kc));
+    const { loadKubeConfig } = await import("../kube/client.js");
+    const own = await ownUsername(loadKubeConfig(kubeconfig));
     if (own) {
       users.push(own);
       logger.info({ username: own }, "netguard's own identity counts as privileged");
@@ -78,12 +66,13 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
+  let parsed;
   try {
-    ({ values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true }));
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
   } catch (error) {
     return usageError(error instanceof Error ? error.message : String(error));
   }
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -95,16 +84,15 @@ export async function run(argv: string[]): Promise<number> {
   if (!["trace", "debug", "info", "warn", "error"].includes(level)) return usageError(`unknown --log-level "${level}"`);
 
   const logger = pino({ level, base: { name: "netguard" } });
-  const generated = values.cert ? undefined : await selfSignedPair(logger);
   try {
     const server = await startServer({
       configPath: values.config,
-      certPath: values.cert ?? generated!.certPath,
-      keyPath: values.key ?? generated!.keyPath,
+      certPath: values.cert,
+      keyPath: values.key,
       port,
       host: values.host,
       logger,
-      privilegedUsers: await privilegedUsers(values["privileged-user"], values.kubeconfig, logger),
+      privilegedUsers: await privilegedUsers(values["privileged-user"] ?? [], values.kubeconfig, logger),
     });
     const signal = await untilSignal();
     logger.info({ signal }, "shutting down: finishing requests in flight");
@@ -115,7 +103,5 @@ export async function run(argv: string[]): Promise<number> {
     if (!(error instanceof StartupError)) throw error;
     process.stderr.write(`netguard serve: ${error.message}\n`);
     return 2;
-  } finally {
-    if (generated) await rm(generated.dir, { recursive: true, force: true });
   }
 }

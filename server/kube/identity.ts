@@ -1,15 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 
-/** A kubeconfig from a file, or the in-cluster service account when running in a pod; undefined when neither. */
-export async function loadKubeConfig(path?: string): Promise<KubeConfig | undefined> {
-  if (!path && !process.env.KUBERNETES_SERVICE_HOST) return undefined;
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromCluster();
-  return kc;
-}
-
 /**
  * The username this process authenticates as (SelfSubjectReview), so netguard's own changes to managed
  * objects count as privileged whatever credential the kubeconfig or service account holds.

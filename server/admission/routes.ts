@@ -1,0 +1,90 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Metrics } from "../metrics.js";
+import type { ServerState } from "../state.js";
+import { mutationFor, validateRequest, type CheckContext } from "./checks.js";
+import { decide, outcome } from "./decide.js";
+import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionResponse } from "./review.js";
+
+type Webhook = "validate" | "mutate";
+
+// Metric labels take only these kinds, so a client sending made-up kinds cannot grow the label set.
+const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace"]);
+
+interface Decision {
+  response: AdmissionResponse;
+  decision: string;
+  rules: string[];
+}
+
+function subjectOf(request: AdmissionRequest): string {
+  const meta = (request.object as { metadata?: { name?: unknown; generateName?: unknown } } | null | undefined)?.metadata;
+  const name = request.name || (typeof meta?.name === "string" && meta.name) || (typeof meta?.generateName === "string" && `${meta.generateName}*`) || "";
+  const ref = [request.namespace, name].filter(Boolean).join("/");
+  return ref ? `${request.kind.kind} ${ref}` : request.kind.kind;
+}
+
+function validate(request: AdmissionRequest, ctx: CheckContext, metrics: Metrics, log: FastifyBaseLogger): Decision {
+  const mode = ctx.loaded.config.mode;
+  const result = validateRequest(request, ctx);
+  for (const failure of result.ruleFailures) {
+    metrics.ruleFailures.inc({ rule: failure.rule });
+    log.error({ uid: request.uid, rule: failure.rule, error: failure.error }, "rule failed; its findings are missing from this decision");
+  }
+  for (const f of result.findings) metrics.findings.inc({ rule: f.rule, action: f.action });
+  const response = decide(request.uid, mode, subjectOf(request), result);
+  return { response, decision: outcome(mode, response, result), rules: result.findings.map((f) => f.rule) };
+}
+
+function mutate(request: AdmissionRequest, ctx: CheckContext): Decision {
+  const patch = mutationFor(request, ctx);
+  const response: AdmissionResponse = { uid: request.uid, allowed: true };
+  if (patch.length === 0) return { response, decision: "allowed", rules: [] };
+  response.patchType = "JSONPatch";
+  response.patch = Buffer.from(JSON.stringify(patch)).toString("base64");
+  return { response, decision: "patched", rules: [] };
+}
+
+/**
+ * POST /validate and /mutate. Decisions are pure functions of the request, config and facts, so a dryRun
+ * request gets the same answer and there is nothing to skip: netguard writes nothing while admitting.
+ */
+export function registerAdmissionRoutes(app: FastifyInstance, state: ServerState, metrics: Metrics): void {
+  const handle = (webhook: Webhook) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const parsed = parseAdmissionReview(req.body);
+    if (!parsed.ok) {
+      metrics.rejectedRequests.inc({ status: "400" });
+      return reply.code(400).send({ error: "Bad Request", reason: parsed.reason });
+    }
+    const loaded = state.config;
+    if (!loaded) return reply.code(503).send({ error: "Service Unavailable", reason: "no valid configuration loaded" });
+    const request = parsed.review.request;
+    const ctx: CheckContext = { loaded, facts: state.facts(), privilegedUsers: state.privilegedUsers };
+    const { response, decision, rules } = webhook === "validate" ? validate(request, ctx, metrics, req.log) : mutate(request, ctx);
+
+    const seconds = reply.elapsedTime / 1000;
+    const labels = { webhook, operation: request.operation, kind: KNOWN_KINDS.has(request.kind.kind) ? request.kind.kind : "other", decision };
+    metrics.requests.inc(labels);
+    metrics.latency.observe(labels, seconds);
+    req.log.info(
+      {
+        uid: request.uid,
+        webhook,
+        operation: request.operation,
+        kind: request.kind.kind,
+        namespace: request.namespace,
+        name: request.name,
+        user: request.userInfo?.username,
+        decision,
+        rules,
+        mode: loaded.config.mode,
+        dryRun: request.dryRun === true,
+        latencyMs: Math.round(seconds * 1e6) / 1e3,
+      },
+      "admission decision",
+    );
+    return reviewResponse(response);
+  };
+  // The apiserver appends ?timeout=5s; routes match on the path only, so the query is ignored.
+  app.post("/validate", handle("validate"));
+  app.post("/mutate", handle("mutate"));
+}

@@ -1,0 +1,31 @@
+import type { CertificateInfo } from "../certs/files.js";
+import type { ClusterFacts, LoadedConfig } from "../policies/index.js";
+
+/** Cluster facts for the engine; the controller's namespace cache provides them once it runs. */
+export type FactsProvider = () => ClusterFacts;
+
+/** What the server runs on right now: swapped whole on reload, read once per request. */
+export class ServerState {
+  config: LoadedConfig | undefined;
+  certificate: CertificateInfo | undefined;
+  closing = false;
+
+  constructor(
+    config?: LoadedConfig,
+    readonly facts: FactsProvider = () => ({}),
+    /** Usernames treated as privileged besides privilegedGroups, e.g. netguard's own service account. */
+    readonly privilegedUsers: readonly string[] = [],
+  ) {
+    this.config = config;
+  }
+
+  /** Why the server is not ready; empty when it is. */
+  notReadyReasons(now = new Date()): string[] {
+    const reasons: string[] = [];
+    if (!this.config) reasons.push("no valid configuration loaded");
+    if (!this.certificate) reasons.push("no serving certificate loaded");
+    else if (this.certificate.notAfter <= now) reasons.push(`serving certificate expired at ${this.certificate.notAfter.toISOString()}`);
+    if (this.closing) reasons.push("shutting down");
+    return reasons;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * No false positives on real-world policies: every NetworkPolicy of the public
+ * kubernetes-network-policy-recipes collection (read in place from ../shared/corpus/recipes,
+ * never copied here) must draw no deny finding and no input error, with the default config
+ * and with the multicloud fixture (whose remote ranges the recipes do not name).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import t from "tap";
+import { parseAllDocuments } from "yaml";
+import { defaultConfig, evaluateNetworkPolicy, type LoadedConfig } from "../../policies/index.js";
+import { fixture } from "./helpers.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const recipesDir = path.resolve(repoRoot, "../shared/corpus/recipes");
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) return yamlFiles(full);
+      return /\.ya?ml$/i.test(name) ? [full] : [];
+    });
+}
+
+if (!existsSync(recipesDir)) {
+  t.fail(`corpus directory ${recipesDir} is missing: the no-false-positive corpus (DESIGN: ../shared/corpus/recipes) must be present next to the repository`);
+} else {
+  const files = yamlFiles(recipesDir);
+  t.ok(files.length >= 10, `found ${files.length} recipe files in ${recipesDir}`);
+
+  const configs: [string, LoadedConfig][] = [
+    ["default config", defaultConfig()],
+    ["multicloud config", fixture],
+  ];
+  const corpus = files.map((file) => ({ rel: path.relative(recipesDir, file), docs: parseAllDocuments(readFileSync(file, "utf8")) }));
+  const policyCount = corpus.reduce((n, { docs }) => n + docs.filter((d) => d.toJS() != null).length, 0);
+  t.ok(policyCount >= files.length, `${policyCount} policies in ${files.length} files`);
+
+  for (const { rel, docs } of corpus) {
+    t.test(rel, async (t) => {
+      for (const [i, doc] of docs.entries()) {
+        t.same(doc.errors, [], `${rel}#${i} parses as YAML`);
+        const object = doc.toJS() as { kind?: string } | null;
+        if (object === null || object === undefined) continue;
+        t.equal(object.kind, "NetworkPolicy", `${rel}#${i} is a NetworkPolicy`);
+        for (const [name, loaded] of configs) {
+          const result = evaluateNetworkPolicy(object, loaded);
+          t.same(result.inputErrors, [], `${rel}#${i} (${name}): no input error`);
+          t.same(result.ruleFailures, [], `${rel}#${i} (${name}): no rule crashed`);
+          t.same(
+            result.findings.filter((f) => f.action === "deny"),
+            [],
+            `${rel}#${i} (${name}): no deny finding`,
+          );
+        }
+      }
+    });
+  }
+}

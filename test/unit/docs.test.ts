@@ -1,0 +1,284 @@
+/**
+ * Keeps the user docs honest: every rule has a page, every page's examples behave as the page
+ * says when run through the real engine, the findings quoted in the docs are the ones the engine
+ * produces, and the configuration reference covers every field of the shipped schema.
+ *
+ * Conventions the docs follow (see docs/rules/README.md):
+ * - ```yaml fires / ```yaml passes: one complete NetworkPolicy each;
+ * - ```yaml config: a GuardrailConfig used by that page instead of docs/examples/multicloud-config.yaml;
+ * - ```text finding: `rule:`, `path:`, `message:` and `fix:` lines copied from a real run.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import t from "tap";
+import { parseAllDocuments } from "yaml";
+import {
+  buildBaselinePolicy,
+  defaultConfig,
+  evaluateNetworkPolicy,
+  guardrailConfigSchema,
+  loadConfig,
+  rules,
+  type Finding,
+  type LoadedConfig,
+} from "../../policies/index.js";
+import type { Rule } from "../../policies/rules/rule.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const docs = join(root, "docs");
+const rulesDir = join(docs, "rules");
+const sharedConfigPath = join(docs, "examples", "multicloud-config.yaml");
+
+interface Block {
+  /** The info string after the opening fence, e.g. "yaml fires". */
+  info: string;
+  body: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+}
+
+/** Fenced code blocks of a Markdown file (``` fences only, which is all the docs use). */
+function fencedBlocks(markdown: string): Block[] {
+  const lines = markdown.split("\n");
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^```(.*)$/.exec(lines[i]!);
+    if (!open) continue;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^```\s*$/.test(lines[i]!); i++) body.push(lines[i]!);
+    if (i >= lines.length) throw new Error(`unclosed code fence at line ${start + 1}`);
+    blocks.push({ info: open[1]!.trim(), body: body.join("\n") + "\n", line: start + 1 });
+  }
+  return blocks;
+}
+
+/** Parses exactly one YAML document, failing loudly on syntax errors. */
+function parseOne(text: string, where: string): unknown {
+  const documents = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
+  const list = Array.isArray(documents) ? documents : [documents];
+  if (list.length !== 1) throw new Error(`${where}: expected one YAML document, found ${list.length}`);
+  const doc = list[0]!;
+  if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors.map((e) => e.message).join("; ")}`);
+  return doc.toJS();
+}
+
+function loadConfigText(text: string, where: string): LoadedConfig {
+  const result = loadConfig(parseOne(text, where));
+  if (!result.ok) throw new Error(`${where} is not a valid GuardrailConfig: ${JSON.stringify(result.problems)}`);
+  return result.loaded;
+}
+
+/** "| Certainty | provable |" rows of the page's summary table, keyed by lower-cased first cell. */
+function tableRows(markdown: string): Map<string, string> {
+  const rows = new Map<string, string>();
+  for (const line of markdown.split("\n")) {
+    const cells = /^\|([^|]+)\|([^|]+)\|\s*$/.exec(line);
+    if (cells) rows.set(cells[1]!.trim().toLowerCase(), cells[2]!.trim().replace(/`/g, ""));
+  }
+  return rows;
+}
+
+interface QuotedFinding {
+  rule: string;
+  action: string;
+  path: string;
+  message: string;
+  fix: string;
+}
+
+function parseQuotedFinding(block: Block): QuotedFinding {
+  const fields = new Map<string, string>();
+  for (const line of block.body.split("\n")) {
+    const m = /^(rule|path|message|fix):\s+(.*)$/.exec(line);
+    if (m) fields.set(m[1]!, m[2]!.trimEnd());
+  }
+  const rule = /^(\S+) \((deny|warn)\)$/.exec(fields.get("rule") ?? "");
+  return {
+    rule: rule?.[1] ?? "",
+    action: rule?.[2] ?? "",
+    path: fields.get("path") ?? "",
+    message: fields.get("message") ?? "",
+    fix: fields.get("fix") ?? "",
+  };
+}
+
+const expectedScope = (rule: Rule): string => (rule.remoteSelectorRule ? "local-only" : "any");
+
+t.test("the shared example config is valid and raises no notes", async (t) => {
+  const loaded = loadConfigText(readFileSync(sharedConfigPath, "utf8"), "docs/examples/multicloud-config.yaml");
+  t.equal(loaded.config.cluster.name, "gcp-west");
+  t.same(
+    loaded.config.remoteClusters.map((r) => [r.name, r.connectivity]),
+    [
+      ["aws-east", "nat"],
+      ["azure-north", "routed"],
+    ],
+  );
+  t.same(loaded.notes, [], "no overlapping ranges in the shared topology");
+});
+
+t.test("every rule page exists and there is no page without a rule", async (t) => {
+  const ids = new Set<string>(rules.map((r) => r.id));
+  for (const id of ids) t.ok(existsSync(join(rulesDir, `${id}.md`)), `docs/rules/${id}.md exists`);
+  for (const file of readdirSync(rulesDir)) {
+    if (file === "README.md" || !file.endsWith(".md")) continue;
+    t.ok(ids.has(file.slice(0, -3)), `docs/rules/${file} documents a rule in the registry`);
+  }
+});
+
+for (const rule of rules) {
+  t.test(`docs/rules/${rule.id}.md`, async (t) => {
+    const path = join(rulesDir, `${rule.id}.md`);
+    if (!existsSync(path)) {
+      t.fail(`docs/rules/${rule.id}.md is missing`);
+      return;
+    }
+    const markdown = readFileSync(path, "utf8");
+    const lines = markdown.split("\n").filter((l) => l.trim() !== "");
+    t.equal(lines[0], `# ${rule.id}`, "first line is the rule id as a title");
+    t.equal(lines[1], rule.title, "second line is the rule's title from the registry");
+
+    const table = tableRows(markdown);
+    t.equal(table.get("certainty"), rule.certainty, "table: certainty");
+    t.equal(table.get("default action"), rule.defaultAction, "table: default action");
+    t.equal(table.get("applies when policyscope is"), expectedScope(rule), "table: policyScope");
+
+    for (const heading of ["## What it checks", "## Why", "## Example that fires", "## Example that passes", "## How to fix"]) {
+      t.ok(markdown.includes(`\n${heading}\n`), `has a "${heading}" section`);
+    }
+
+    const blocks = fencedBlocks(markdown);
+    const configs = blocks.filter((b) => b.info === "yaml config");
+    t.ok(configs.length <= 1, "at most one page-specific config");
+    const loaded = configs[0]
+      ? loadConfigText(configs[0].body, `${rule.id}.md:${configs[0].line} (yaml config)`)
+      : loadConfigText(readFileSync(sharedConfigPath, "utf8"), "docs/examples/multicloud-config.yaml");
+
+    const fires = blocks.filter((b) => b.info === "yaml fires");
+    const passes = blocks.filter((b) => b.info === "yaml passes");
+    t.ok(fires.length >= 1, "has a ```yaml fires example");
+    t.ok(passes.length >= 1, "has a ```yaml passes example");
+
+    const produced: Finding[] = [];
+    for (const block of [...fires, ...passes]) {
+      const where = `${rule.id}.md:${block.line} (${block.info})`;
+      const object = parseOne(block.body, where) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+      t.equal(object.apiVersion, "networking.k8s.io/v1", `${where}: apiVersion`);
+      t.equal(object.kind, "NetworkPolicy", `${where}: kind`);
+      t.type(object.metadata?.name, "string", `${where}: metadata.name`);
+      t.type(object.metadata?.namespace, "string", `${where}: metadata.namespace`);
+
+      const result = evaluateNetworkPolicy(object, loaded);
+      t.same(result.inputErrors, [], `${where}: a valid NetworkPolicy`);
+      t.same(result.ruleFailures, [], `${where}: no rule threw`);
+      const own = result.findings.filter((f) => f.rule === rule.id);
+      if (block.info === "yaml fires") {
+        t.ok(own.length > 0, `${where}: produces a finding of ${rule.id}`, { findings: result.findings });
+        produced.push(...own);
+      } else {
+        t.same(own, [], `${where}: produces no finding of ${rule.id}`);
+        // A "passes" example is the recommended fix: it should not trip any other rule either.
+        t.same(result.findings, [], `${where}: produces no finding at all`);
+      }
+    }
+
+    const quoted = blocks.filter((b) => b.info === "text finding");
+    t.ok(quoted.length >= 1, "quotes the finding the fires example produces (```text finding)");
+    for (const block of quoted) {
+      const q = parseQuotedFinding(block);
+      t.equal(q.rule, rule.id, `${rule.id}.md:${block.line}: the quoted finding is this rule's`);
+      const match = produced.find((f) => f.path === q.path);
+      t.ok(match, `${rule.id}.md:${block.line}: a fires example produces a finding at ${q.path}`, {
+        produced: produced.map((f) => f.path),
+      });
+      if (!match) continue;
+      t.equal(q.action, match.action, `${rule.id}.md:${block.line}: action as produced`);
+      t.equal(q.message, match.message, `${rule.id}.md:${block.line}: message as produced`);
+      t.equal(q.fix, match.fix, `${rule.id}.md:${block.line}: fix as produced`);
+    }
+  });
+}
+
+t.test("docs/rules/README.md lists every rule", async (t) => {
+  const markdown = readFileSync(join(rulesDir, "README.md"), "utf8");
+  for (const rule of rules) {
+    const row = markdown.split("\n").find((l) => l.startsWith(`| [\`${rule.id}\`](${rule.id}.md) |`));
+    t.ok(row, `the table has a row for ${rule.id} linking to its page`);
+    if (!row) continue;
+    const cells = row.split("|").map((c) => c.trim());
+    // ["", id link, title, certainty, default action, ""]
+    t.equal(cells[2], rule.title, `${rule.id}: title`);
+    t.equal(cells[3], rule.certainty, `${rule.id}: certainty`);
+    t.equal(cells[4], rule.defaultAction, `${rule.id}: default action`);
+  }
+});
+
+/** Dotted paths of every field the schema accepts: cluster.podCIDRs, remoteClusters[].name, rules.<id>... */
+function schemaFields(schema: Record<string, unknown>, prefix = ""): string[] {
+  const definitions = (guardrailConfigSchema as { definitions?: Record<string, Record<string, unknown>> }).definitions ?? {};
+  const resolve = (s: Record<string, unknown>): Record<string, unknown> => {
+    const ref = s.$ref;
+    if (typeof ref !== "string") return s;
+    return { ...definitions[ref.replace("#/definitions/", "")], ...s, $ref: undefined };
+  };
+  const s = resolve(schema);
+  const out: string[] = [];
+  const properties = s.properties as Record<string, Record<string, unknown>> | undefined;
+  for (const [name, sub] of Object.entries(properties ?? {})) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    out.push(path);
+    const inner = resolve(sub);
+    if (inner.properties) out.push(...schemaFields(inner, path));
+    const items = inner.items as Record<string, unknown> | undefined;
+    if (items && resolve(items).properties) out.push(...schemaFields(resolve(items), `${path}[]`));
+  }
+  return out;
+}
+
+t.test("docs/configuration.md documents every GuardrailConfig field", async (t) => {
+  const markdown = readFileSync(join(docs, "configuration.md"), "utf8");
+  const fields = schemaFields(guardrailConfigSchema as Record<string, unknown>).filter(
+    // Individual rule ids are documented together as rules.<id>; selectors' own fields are Kubernetes'.
+    (f) => !f.startsWith("rules.") && !/\.(namespaceSelector|podSelector)\./.test(f),
+  );
+  t.ok(fields.length > 20, "walked the schema");
+  for (const field of fields) t.ok(markdown.includes(`\`${field}\``), `configuration.md mentions \`${field}\``);
+});
+
+t.test("the validation errors quoted in docs/configuration.md are the ones users see", async (t) => {
+  const markdown = readFileSync(join(docs, "configuration.md"), "utf8");
+  const blocks = fencedBlocks(markdown);
+  const invalid = blocks.filter((b) => b.info === "yaml invalid");
+  t.ok(invalid.length >= 1, "has at least one ```yaml invalid example");
+  for (const block of invalid) {
+    const answer = blocks[blocks.indexOf(block) + 1];
+    t.equal(answer?.info, "text problems", `configuration.md:${block.line}: followed by its \`\`\`text problems`);
+    if (!answer) continue;
+    const result = loadConfig(parseOne(block.body, `configuration.md:${block.line}`));
+    t.notOk(result.ok, `configuration.md:${block.line}: rejected`);
+    const problems = result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+    t.same(problems, answer.body.trimEnd().split("\n"), `configuration.md:${block.line}: problems as listed`);
+  }
+  for (const block of blocks.filter((b) => b.info === "yaml valid")) {
+    const result = loadConfig(parseOne(block.body, `configuration.md:${block.line}`));
+    t.ok(result.ok, `configuration.md:${block.line}: accepted`, result.ok ? {} : { problems: result.problems });
+  }
+});
+
+t.test("the baseline shown in docs/configuration.md is the one netguard builds", async (t) => {
+  const blocks = fencedBlocks(readFileSync(join(docs, "configuration.md"), "utf8")).filter((b) => b.info === "yaml baseline");
+  t.equal(blocks.length, 1, "one ```yaml baseline block");
+  const shown = parseOne(blocks[0]?.body ?? "", "configuration.md (yaml baseline)") as { metadata?: { namespace?: string } };
+  t.same(shown, buildBaselinePolicy(shown.metadata?.namespace ?? "", defaultConfig().config));
+});
+
+t.test("test/fixtures/background/README.md lists every extracted example", async (t) => {
+  const dir = join(root, "test", "fixtures", "background");
+  const readme = readFileSync(join(dir, "README.md"), "utf8");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+  t.ok(files.length > 0, "fixtures exist");
+  for (const file of files) t.ok(readme.includes(`\`${file}\``), `README lists ${file}`);
+  for (const [, file] of readme.matchAll(/`([\w.-]+\.yaml)`/g)) t.ok(files.includes(file!), `${file} listed in README exists`);
+});

@@ -1,0 +1,66 @@
+import t from "tap";
+import { egressTo, findingsOf, ingressFrom, multicloud, only } from "../helpers.js";
+
+const RULE = "remote-namespace-name";
+const NAME = "kubernetes.io/metadata.name";
+const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2], facts?: Parameters<typeof findingsOf>[3]) =>
+  findingsOf(RULE, object, loaded, facts).length === 0;
+const byName = (...names: string[]) =>
+  names.length === 1 ? { namespaceSelector: { matchLabels: { [NAME]: names[0] } } } : { namespaceSelector: { matchExpressions: [{ key: NAME, operator: "In", values: names }] } };
+
+t.test("names a namespace declared only in a remote (no cluster facts)", async (t) => {
+  const f = only(RULE, ingressFrom([byName("payments")]));
+  t.equal(f.rule, RULE);
+  t.equal(f.action, "warn");
+  t.equal(f.certainty, "likely");
+  t.equal(f.path, "spec.ingress[0].from[0].namespaceSelector");
+  t.match(f.message, "selects namespace payments by name, declared in remote cluster aws-east; the CNI resolves namespaces only in this cluster");
+  t.notMatch(f.message, /absent here/, "without facts it cannot say the namespace is absent");
+  t.notMatch(f.message, /No peer of/, "a likely finding never claims the rule is dead");
+  t.match(f.fix, /ipBlock/);
+});
+
+t.test("with the live namespace list", async (t) => {
+  const facts = { localNamespaces: new Set(["web", "default", "kube-system"]) };
+  const f = only(RULE, egressTo([byName("payments", "ledger")]), undefined, facts);
+  t.equal(f.path, "spec.egress[0].to[0].namespaceSelector");
+  t.match(f.message, "selects namespaces ledger, payments by name, declared in remote cluster aws-east and absent here");
+  t.ok(silent(ingressFrom([byName("payments")]), undefined, { localNamespaces: new Set(["payments"]) }), "it exists here too");
+});
+
+t.test("silent when the name is the policy's own namespace", async (t) => {
+  t.ok(silent(ingressFrom([byName("payments")], undefined, { namespace: "payments" })));
+  t.ok(silent(ingressFrom([byName("payments", "ledger")], undefined, { namespace: "ledger" })));
+});
+
+t.test("silent unless every named namespace is declared remote", async (t) => {
+  t.ok(silent(ingressFrom([byName("payments", "web")])), "web is not declared remote");
+  t.ok(silent(ingressFrom([byName("web")])));
+  t.ok(silent(ingressFrom([{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: "NotIn", values: ["payments"] }] } }])));
+  t.ok(silent(ingressFrom([{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: "Exists" }] } }])));
+  t.ok(silent(ingressFrom([{ namespaceSelector: { matchLabels: { team: "payments" } } }])));
+  t.ok(silent(ingressFrom([{ podSelector: { matchLabels: { [NAME]: "payments" } } }])), "a podSelector is not a namespace name");
+});
+
+t.test("the names remaining after NotIn are what counts", async (t) => {
+  const sel = { namespaceSelector: { matchExpressions: [{ key: NAME, operator: "In", values: ["payments", "web"] }, { key: NAME, operator: "NotIn", values: ["web"] }] } };
+  t.match(only(RULE, ingressFrom([sel])).message, "namespace payments by name");
+});
+
+t.test("silent when selectors resolve across clusters; configurable", async (t) => {
+  const mesh = multicloud((d) => ((d.cluster as Record<string, unknown>).policyScope = "cilium-clustermesh"));
+  t.ok(silent(ingressFrom([byName("payments")]), mesh));
+  t.ok(silent(ingressFrom([byName("payments")]), multicloud((d) => (d.rules = { [RULE]: "off" }))));
+});
+
+t.test("built-in and exempt namespaces exist in every cluster, even without cluster facts", async (t) => {
+  const loaded = multicloud((d) => {
+    (d.remoteClusters as Record<string, unknown>[])[0]!.namespaces = ["kube-system", "default", "netguard-system", "payments", "ops"];
+    d.exemptNamespaces = ["kube-system", "ops"];
+  });
+  for (const name of ["kube-system", "default", "ops"]) {
+    t.ok(silent(egressTo([byName(name)]), loaded), `${name} is local`);
+  }
+  t.ok(only(RULE, egressTo([byName("netguard-system")]), loaded), "no longer exempt: only declared remote");
+  t.ok(only(RULE, egressTo([byName("payments")]), loaded));
+});

@@ -1,0 +1,158 @@
+import t, { type Test as Tap } from "tap";
+import { evaluateNetworkPolicy } from "../../policies/index.js";
+import { validateNetworkPolicy } from "../../policies/validate/network-policy.js";
+import type { InputError } from "../../policies/types.js";
+import { egressTo, fixture, ingressFrom, ipBlock, policy } from "./helpers.js";
+
+
+function errorsOf(object: unknown): InputError[] {
+  const { policy: validated, errors } = validateNetworkPolicy(object);
+  if (validated) throw new Error("expected input errors, got a valid policy");
+  return errors;
+}
+
+/** Exactly one error, at `path`, with a message matching `message`. */
+function invalid(t: Tap, object: unknown, path: string, message: RegExp | string): void {
+  const errors = errorsOf(object);
+  t.same(errors.map((e) => e.path), [path], `one error at ${path}`);
+  t.match(errors[0]?.message ?? "", message);
+  const evaluation = evaluateNetworkPolicy(object, fixture);
+  t.same(evaluation.findings, [], "no rule runs on invalid input");
+  t.same(evaluation.inputErrors, errors, "the engine reports the same errors");
+}
+
+const anyPod = { podSelector: {} };
+
+t.test("valid policies pass and get a default podSelector", async (t) => {
+  const ok = validateNetworkPolicy(policy({ ingress: [{ from: [ipBlock("10.0.0.0/8", ["10.8.0.0/14"])], ports: [{ protocol: "TCP", port: 80, endPort: 90 }, { port: "http" }] }] }));
+  t.same(ok.errors, []);
+  t.ok(ok.policy);
+  const noSelector = policy();
+  delete (noSelector.spec as Record<string, unknown>).podSelector;
+  t.same(validateNetworkPolicy(noSelector).policy?.spec.podSelector, {}, "an omitted podSelector selects every pod");
+  t.ok(validateNetworkPolicy(ingressFrom([ipBlock("010.000.0.0/8")])).policy, "legacy leading zeros are accepted");
+  t.ok(validateNetworkPolicy(ingressFrom([anyPod], [{ port: 80, endPort: 80 }])).policy, "endPort equal to port");
+  t.ok(validateNetworkPolicy(ingressFrom([ipBlock("10.0.0.5/8")])).policy, "host bits set in cidr are tolerated");
+});
+
+t.test("ports written as a map instead of a list", async (t) => {
+  invalid(t, policy({ ingress: [{ from: [anyPod], ports: { port: 80 } }] }), "spec.ingress[0].ports", /must be array/);
+  invalid(t, policy({ egress: [{ ports: { "0": { port: 53 } } }] }), "spec.egress[0].ports", /must be array/);
+  invalid(t, { ...policy(), spec: { podSelector: {}, ingress: { from: [] } } }, "spec.ingress", /must be array/);
+  invalid(t, policy({ ingress: [{ from: { podSelector: {} } }] }), "spec.ingress[0].from", /must be array/);
+});
+
+t.test("bad CIDRs", async (t) => {
+  invalid(t, ingressFrom([ipBlock("10.100.0.0")]), "spec.ingress[0].from[0].ipBlock.cidr", /no prefix length/);
+  invalid(t, egressTo([anyPod, ipBlock("10.0.0.0/33")]), "spec.egress[0].to[1].ipBlock.cidr", /"10\.0\.0\.0\/33" is not a valid IPv4 or IPv6 CIDR/);
+  invalid(t, ingressFrom([ipBlock(":::/64")]), "spec.ingress[0].from[0].ipBlock.cidr", /not a valid/);
+  invalid(t, ingressFrom([ipBlock("10.0.0.0/8", ["10.1.0.0"])]), "spec.ingress[0].from[0].ipBlock.except[0]", /no prefix length/);
+  invalid(t, ingressFrom([{ ipBlock: {} }]), "spec.ingress[0].from[0].ipBlock.cidr", /required/);
+  invalid(t, ingressFrom([{ ipBlock: { cidr: 10 } }]), "spec.ingress[0].from[0].ipBlock.cidr", /must be string/);
+});
+
+t.test("except entries must be strict subsets of the cidr, in its family", async (t) => {
+  invalid(t, ingressFrom([ipBlock("10.0.0.0/16", ["10.1.0.0/24"])]), "spec.ingress[0].from[0].ipBlock.except[0]", '"10.1.0.0/24" must be a strict subset of cidr 10.0.0.0/16');
+  invalid(t, ingressFrom([ipBlock("10.0.0.0/16", ["10.0.0.0/24", "10.0.0.0/16"])]), "spec.ingress[0].from[0].ipBlock.except[1]", /strict subset/);
+  invalid(t, ingressFrom([ipBlock("10.0.0.0/16", ["10.0.0.0/15"])]), "spec.ingress[0].from[0].ipBlock.except[0]", /strict subset/);
+  invalid(t, ingressFrom([ipBlock("10.0.0.0/16", ["10.0.0.0/24", "fd00::/64"])]), "spec.ingress[0].from[0].ipBlock.except[1]", '"fd00::/64" is not the same IP family as cidr 10.0.0.0/16');
+  invalid(t, egressTo([ipBlock("fd00::/48", ["10.0.0.0/8"])]), "spec.egress[0].to[0].ipBlock.except[0]", /same IP family/);
+  invalid(t, egressTo([ipBlock("fd00::/48", ["fd01::/64"])]), "spec.egress[0].to[0].ipBlock.except[0]", /strict subset/);
+});
+
+t.test("endPort rules", async (t) => {
+  invalid(t, ingressFrom([anyPod], [{ endPort: 90 }]), "spec.ingress[0].ports[0].endPort", "may not be set when port is not set");
+  invalid(t, ingressFrom([anyPod], [{ port: "http", endPort: 90 }]), "spec.ingress[0].ports[0].endPort", "may not be set when port is a named port");
+  invalid(t, egressTo([anyPod], [{ port: 80 }, { port: 90, endPort: 80 }]), "spec.egress[0].ports[1].endPort", "must be greater than or equal to port (90)");
+  invalid(t, egressTo([anyPod], [{ port: 80, endPort: 70000 }]), "spec.egress[0].ports[0].endPort", /between 1 and 65535/);
+});
+
+t.test("ports and protocols", async (t) => {
+  invalid(t, ingressFrom([anyPod], [{ protocol: "ICMP" as never, port: 1 }]), "spec.ingress[0].ports[0].protocol", "must be one of: TCP, UDP, SCTP");
+  invalid(t, ingressFrom([anyPod], [{ protocol: "tcp" as never, port: 1 }]), "spec.ingress[0].ports[0].protocol", /TCP, UDP, SCTP/);
+  invalid(t, ingressFrom([anyPod], [{ port: 0 }]), "spec.ingress[0].ports[0].port", /between 1 and 65535/);
+  invalid(t, ingressFrom([anyPod], [{ port: 65536 }]), "spec.ingress[0].ports[0].port", /between 1 and 65535/);
+  invalid(t, ingressFrom([anyPod], [{ port: "80" }]), "spec.ingress[0].ports[0].port", /not a valid port name/);
+  invalid(t, ingressFrom([anyPod], [{ port: "very-long-port-name" }]), "spec.ingress[0].ports[0].port", /not a valid port name/);
+  invalid(t, ingressFrom([anyPod], [{ port: "HTTP" }]), "spec.ingress[0].ports[0].port", /not a valid port name/);
+  invalid(t, ingressFrom([anyPod], [{ port: 80.5 }]), "spec.ingress[0].ports[0].port", /integer/);
+});
+
+t.test("peers", async (t) => {
+  invalid(t, ingressFrom([{ ipBlock: { cidr: "10.0.0.0/8" }, podSelector: {} }]), "spec.ingress[0].from[0]", /ipBlock may not be combined with podSelector or namespaceSelector/);
+  invalid(t, egressTo([anyPod, { ipBlock: { cidr: "10.0.0.0/8" }, namespaceSelector: {} }]), "spec.egress[0].to[1]", /may not be combined/);
+  invalid(t, ingressFrom([anyPod, {}]), "spec.ingress[0].from[1]", /must specify a peer/);
+  invalid(t, ingressFrom([{ ipblock: { cidr: "10.0.0.0/8" } }]), "spec.ingress[0].from[0].ipblock", /unknown field/);
+});
+
+t.test("selectors", async (t) => {
+  invalid(t, ingressFrom([{ podSelector: { matchExpressions: [{ key: "app", operator: "In", values: [] }] } }]), "spec.ingress[0].from[0].podSelector.matchExpressions[0].values", "must be non-empty when operator is In");
+  invalid(t, ingressFrom([{ namespaceSelector: { matchExpressions: [{ key: "app", operator: "NotIn" }] } }]), "spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values", "must be non-empty when operator is NotIn");
+  invalid(t, policy({ podSelector: { matchExpressions: [{ key: "app", operator: "Exists", values: ["x"] }] } }), "spec.podSelector.matchExpressions[0].values", "must be empty when operator is Exists");
+  invalid(t, ingressFrom([{ podSelector: { matchExpressions: [{ key: "app", operator: "Equals", values: ["x"] }] } }]), "spec.ingress[0].from[0].podSelector.matchExpressions[0].operator", /In, NotIn, Exists, DoesNotExist/);
+  invalid(t, ingressFrom([{ podSelector: { matchExpressions: [{ key: "bad key", operator: "Exists" }] } }]), "spec.ingress[0].from[0].podSelector.matchExpressions[0].key", /not a valid label key/);
+  invalid(t, ingressFrom([{ podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["ok", "not ok"] }] } }]), "spec.ingress[0].from[0].podSelector.matchExpressions[0].values[1]", /"not ok" is not a valid label value/);
+  invalid(t, ingressFrom([{ podSelector: { matchLabels: { "bad key": "x" } } }]), "spec.ingress[0].from[0].podSelector.matchLabels", /"bad key" is not a valid label key/);
+  invalid(t, ingressFrom([{ podSelector: { matchLabels: { app: "x y" } } }]), 'spec.ingress[0].from[0].podSelector.matchLabels["app"]', /"x y" is not a valid label value/);
+  invalid(t, ingressFrom([{ podSelector: { matchLabels: { app: 1 } } }]), "spec.ingress[0].from[0].podSelector.matchLabels.app", /must be string/);
+});
+
+t.test("unknown fields and wrong shapes", async (t) => {
+  invalid(t, { ...policy(), spec: { podSelector: {}, ingres: [] } }, "spec.ingres", /unknown field/);
+  invalid(t, policy({ ingress: [{ to: [anyPod] }] }), "spec.ingress[0].to", /unknown field/);
+  invalid(t, policy({ egress: [{ from: [anyPod] }] }), "spec.egress[0].from", /unknown field/);
+  invalid(t, policy({ ingress: [{ from: [anyPod], ports: [{ port: 80, proto: "TCP" }] }] }), "spec.ingress[0].ports[0].proto", /unknown field/);
+  invalid(t, ingressFrom([{ podSelector: { matchLabel: { app: "x" } } }]), "spec.ingress[0].from[0].podSelector.matchLabel", /unknown field/);
+  invalid(t, policy({ policyTypes: ["Ingress", "Both"] }), "spec.policyTypes[1]", /Ingress, Egress/);
+  invalid(t, { ...policy(), kind: "Pod" }, "kind", /NetworkPolicy/);
+  invalid(t, { ...policy(), apiVersion: "extensions/v1beta1" }, "apiVersion", /networking\.k8s\.io\/v1/);
+  const { spec: _spec, ...noSpec } = policy();
+  invalid(t, noSpec, "spec", /required/);
+  for (const notObject of [null, "x", 3, []]) {
+    const errors = errorsOf(notObject);
+    t.ok(errors.length >= 1, `rejects ${JSON.stringify(notObject)}`);
+  }
+});
+
+t.test("several errors are all reported, each at its own path", async (t) => {
+  const errors = errorsOf(
+    policy({
+      podSelector: { matchExpressions: [{ key: "a", operator: "In" }] },
+      ingress: [{ from: [{}, ipBlock("x")], ports: [{ endPort: 5 }] }],
+      egress: [{ to: [ipBlock("10.0.0.0/8", ["11.0.0.0/16", "fd00::/64", "10.0.0.0/7"])] }],
+    }),
+  );
+  t.same(errors.map((e) => e.path), [
+    "spec.podSelector.matchExpressions[0].values",
+    "spec.ingress[0].from[0]",
+    "spec.ingress[0].from[1].ipBlock.cidr",
+    "spec.ingress[0].ports[0].endPort",
+    "spec.egress[0].to[0].ipBlock.except[0]",
+    "spec.egress[0].to[0].ipBlock.except[1]",
+    "spec.egress[0].to[0].ipBlock.except[2]",
+  ]);
+});
+
+t.test("fields set to null are treated as absent, as the apiserver decodes them", async (t) => {
+  // YAML `matchLabels:` with nothing after it, as in published recipes.
+  const p = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "x", namespace: "default", labels: null },
+    spec: {
+      podSelector: { matchLabels: null },
+      policyTypes: null,
+      ingress: [{ from: [{ podSelector: {}, namespaceSelector: null }], ports: null }],
+      egress: [{ to: [{ ipBlock: { cidr: "192.0.2.0/24", except: null } }] }],
+    },
+  };
+  const before = JSON.stringify(p);
+  const { policy: validated, errors } = validateNetworkPolicy(p);
+  t.same(errors, []);
+  t.same(validated?.spec.podSelector, {});
+  t.notOk(validated && "namespaceSelector" in validated.spec.ingress![0]!.from![0]!);
+  t.equal(JSON.stringify(p), before, "the input is not modified");
+  t.same(evaluateNetworkPolicy(p, fixture).inputErrors, []);
+  t.same(evaluateNetworkPolicy(p, fixture).findings, []);
+  invalid(t, { ...policy(), spec: null }, "spec", /required/);
+});
