@@ -26,7 +26,7 @@ test-unit: build
 	npx tap $(TAP_FLAGS) test/unit
 
 run: build
-	node dist/server/cli/main.js serve --config test/fixtures/config/multicloud.yaml
+	node dist/test/k8s/run-local.js
 
 clean:
 	rm -rf dist .tap coverage

@@ -1,11 +1,15 @@
 import { parseArgs } from "node:util";
 import { pino, type Logger } from "pino";
+import { hostname } from "node:os";
+import type { Controller } from "../controller/index.js";
 import { ownUsername } from "../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
 
 const USAGE = `usage: netguard serve [options]
 
-Runs the admission webhook server (HTTPS).
+Runs the admission webhook server (HTTPS). With cluster credentials (--kubeconfig,
+or a pod's service account) it also runs the controller: the elected leader keeps
+every namespace's baseline policy in place and writes audit PolicyReports.
 
 options:
   --config FILE           GuardrailConfig (YAML or JSON), reloaded when it changes (default: built-in)
@@ -15,6 +19,8 @@ options:
   --host ADDR             address to listen on (default 0.0.0.0)
   --kubeconfig FILE       cluster credentials; netguard's own identity there counts as privileged
                           (default: the pod's service account when running in a cluster)
+  --lease-namespace NS    namespace of the leader-election Lease (default: $POD_NAMESPACE or netguard-system)
+  --audit-interval SECS   seconds between audit scans of the cluster (default 300)
   --privileged-user NAME  another username allowed to change reserved labels and managed policies (repeatable)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   -h, --help              show this help
@@ -27,6 +33,8 @@ const options = {
   port: { type: "string", default: "8443" },
   host: { type: "string", default: "0.0.0.0" },
   kubeconfig: { type: "string" },
+  "lease-namespace": { type: "string", default: process.env.POD_NAMESPACE ?? "netguard-system" },
+  "audit-interval": { type: "string", default: "300" },
   "privileged-user": { type: "string", multiple: true },
   "log-level": { type: "string", default: "info" },
   help: { type: "boolean", short: "h" },
@@ -83,7 +91,12 @@ export async function run(argv: string[]): Promise<number> {
   const level = values["log-level"];
   if (!["trace", "debug", "info", "warn", "error"].includes(level)) return usageError(`unknown --log-level "${level}"`);
 
+  const auditSeconds = Number(values["audit-interval"]);
+  if (!(auditSeconds > 0)) return usageError(`--audit-interval must be a positive number of seconds, got "${values["audit-interval"]}"`);
+
   const logger = pino({ level, base: { name: "netguard" } });
+  const inCluster = Boolean(values.kubeconfig || process.env.KUBERNETES_SERVICE_HOST);
+  let controller: Controller | undefined;
   try {
     const server = await startServer({
       configPath: values.config,
@@ -93,9 +106,25 @@ export async function run(argv: string[]): Promise<number> {
       host: values.host,
       logger,
       privilegedUsers: await privilegedUsers(values["privileged-user"] ?? [], values.kubeconfig, logger),
+      facts: () => controller?.facts() ?? {},
+      onConfigReload: () => controller?.configChanged(),
     });
+    if (inCluster) {
+      const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
+      const { startController } = await import("../controller/index.js");
+      controller = startController({
+        clients: kubeClients(loadKubeConfig(values.kubeconfig)),
+        config: () => server.state.config!, // startServer refuses to start without a valid config
+        log: logger.child({ component: "controller" }),
+        registry: server.metrics.registry,
+        identity: `${hostname()}-${process.pid}`,
+        leaseNamespace: values["lease-namespace"],
+        auditIntervalMs: auditSeconds * 1000,
+      });
+    }
     const signal = await untilSignal();
     logger.info({ signal }, "shutting down: finishing requests in flight");
+    await controller?.stop();
     await server.close();
     logger.info("stopped");
     return 0;

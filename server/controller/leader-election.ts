@@ -17,6 +17,18 @@ export interface LeaderElectionOptions {
 }
 
 /**
+ * The apiserver's MicroTime wants six fractional digits; client-node serialises Dates with three,
+ * which the apiserver rejects. A Date that prints itself the way the apiserver parses it.
+ */
+class MicroTime extends Date {
+  override toISOString(): string {
+    return super.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+  }
+}
+
+const micro = (d: Date | undefined): MicroTime | undefined => (d ? new MicroTime(d.getTime()) : undefined);
+
+/**
  * Lease-based leader election (coordination.k8s.io/v1), the protocol client-go uses:
  * acquire a free or expired lease with an optimistic-concurrency update, renew it while leading,
  * step down as soon as a renewal fails past the lease duration.
@@ -46,8 +58,7 @@ export class LeaderElector {
     try {
       const lease = await this.o.coordination.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
       if (lease.spec?.holderIdentity === this.o.identity) {
-        lease.spec.holderIdentity = undefined;
-        lease.spec.leaseDurationSeconds = 1;
+        lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, acquireTime: micro(lease.spec.acquireTime), renewTime: micro(lease.spec.renewTime) };
         await this.o.coordination.replaceNamespacedLease({ name: this.o.name, namespace: this.o.namespace, body: lease });
       }
     } catch (error) {
@@ -75,7 +86,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<void> {
     const { coordination, name, namespace, identity } = this.o;
-    const now = new Date();
+    const now = new MicroTime();
     let lease: k8s.V1Lease;
     try {
       lease = await coordination.readNamespacedLease({ name, namespace });
@@ -102,6 +113,7 @@ export class LeaderElector {
     const takingOver = spec.holderIdentity !== identity;
     lease.spec = {
       ...spec,
+      acquireTime: micro(spec.acquireTime),
       holderIdentity: identity,
       leaseDurationSeconds: this.durationMs / 1000,
       renewTime: now,

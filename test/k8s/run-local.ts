@@ -1,0 +1,29 @@
+/** `make run`: a real local cluster with netguard registered as its webhook, in the foreground until Ctrl-C. */
+import { startNetguardEnv } from "./netguard-env.js";
+
+const env = await startNetguardEnv({ echoLogs: true });
+const { kubeconfig } = env.cluster;
+process.stdout.write(`
+netguard is enforcing on a local kube-apiserver (${env.cluster.server}), webhook at ${env.url}.
+
+  export KUBECONFIG=${kubeconfig}
+
+  # 1. A new namespace gets its cluster label (and, from the controller, its baseline policy):
+  kubectl create namespace demo && kubectl get namespace demo --show-labels && kubectl get networkpolicy -n demo
+
+  # 2. A policy naming a NAT-hidden remote CIDR is rejected with the reason and the fix:
+  kubectl apply -n demo -f docs/examples/nat-hidden-policy.yaml
+
+  # 3. Audit mode: the same policy is allowed, with the finding as a warning:
+  sed -i 's/^mode: enforce/mode: audit/' ${env.configPath} && sleep 1 && kubectl apply -n demo -f docs/examples/nat-hidden-policy.yaml
+
+Config: ${env.configPath} (hot-reloaded). Ctrl-C stops everything.
+`);
+
+const shutdown = async (): Promise<void> => {
+  process.stdout.write("\nstopping netguard, kube-apiserver and etcd...\n");
+  await env.stop();
+  process.exit(0);
+};
+process.once("SIGINT", () => void shutdown());
+process.once("SIGTERM", () => void shutdown());
