@@ -133,5 +133,5 @@ t.test("failurePolicy when netguard is down: Fail denies, Ignore admits", async 
     if (admitted.code === 0) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  t.equal(admitted?.code, 0, admitted?.stderr);
+  t.equal(admitted?.code, 0, admitted?.stderr ?? "");
 });
