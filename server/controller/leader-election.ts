@@ -26,7 +26,8 @@ class MicroTime extends Date {
   }
 }
 
-const micro = (d: Date | undefined): MicroTime | undefined => (d ? new MicroTime(d.getTime()) : undefined);
+/** Lease times come back from a read as strings (client-node does not parse MicroTime). */
+const micro = (d: Date | string | undefined): MicroTime | undefined => (d ? new MicroTime(new Date(d).getTime()) : undefined);
 
 /**
  * Lease-based leader election (coordination.k8s.io/v1), the protocol client-go uses:
@@ -104,7 +105,7 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const held = spec.holderIdentity && spec.holderIdentity !== identity;
-    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0; // a string at runtime, see micro()
     const expired = renewedAt + (spec.leaseDurationSeconds ?? 15) * 1000 < now.getTime();
     if (held && !expired) {
       if (this.leading) this.setLeading(false);
