@@ -20,6 +20,7 @@ options:
   --kubeconfig FILE       cluster credentials; netguard's own identity there counts as privileged
                           (default: the pod's service account when running in a cluster)
   --lease-namespace NS    namespace of the leader-election Lease (default: $POD_NAMESPACE or netguard-system)
+  --lease-duration SECS   leader-election lease duration: how long a dead leader blocks takeover (default 15)
   --audit-interval SECS   seconds between audit scans of the cluster (default 300)
   --privileged-user NAME  another username allowed to change reserved labels and managed policies (repeatable)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
@@ -34,6 +35,7 @@ const options = {
   host: { type: "string", default: "0.0.0.0" },
   kubeconfig: { type: "string" },
   "lease-namespace": { type: "string", default: process.env.POD_NAMESPACE ?? "netguard-system" },
+  "lease-duration": { type: "string", default: "15" },
   "audit-interval": { type: "string", default: "300" },
   "privileged-user": { type: "string", multiple: true },
   "log-level": { type: "string", default: "info" },
@@ -94,9 +96,14 @@ export async function run(argv: string[]): Promise<number> {
   const auditSeconds = Number(values["audit-interval"]);
   if (!(auditSeconds > 0)) return usageError(`--audit-interval must be a positive number of seconds, got "${values["audit-interval"]}"`);
 
+  const leaseSeconds = Number(values["lease-duration"]);
+  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) return usageError(`--lease-duration must be a whole number of seconds >= 1, got "${values["lease-duration"]}"`);
+
   const logger = pino({ level, base: { name: "netguard" } });
   const inCluster = Boolean(values.kubeconfig || process.env.KUBERNETES_SERVICE_HOST);
   let controller: Controller | undefined;
+  // Listen for signals before starting anything: a SIGTERM during startup still shuts down cleanly.
+  const signalled = untilSignal();
   try {
     const server = await startServer({
       configPath: values.config,
@@ -119,10 +126,11 @@ export async function run(argv: string[]): Promise<number> {
         registry: server.metrics.registry,
         identity: `${hostname()}-${process.pid}`,
         leaseNamespace: values["lease-namespace"],
+        leaseDurationSeconds: leaseSeconds,
         auditIntervalMs: auditSeconds * 1000,
       });
     }
-    const signal = await untilSignal();
+    const signal = await signalled;
     logger.info({ signal }, "shutting down: finishing requests in flight");
     await controller?.stop();
     await server.close();

@@ -5,32 +5,61 @@ export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.Object
 
 export interface WatchedResource<T extends k8s.KubernetesObject> {
   cache: Cache<T>;
-  /** Resolves once the first list has been loaded. */
+  /** Resolves once the first list has been loaded (never with an empty cache from a failed list). */
   synced: Promise<void>;
+  /** Restarts after a failure so far (for tests and metrics). */
+  readonly restarts: number;
   stop(): Promise<void>;
 }
 
+export interface WatchOptions {
+  labelSelector?: string;
+  onRestart?: () => void;
+  /** Backoff bounds for restarts after a failure. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
 /**
- * Starts a list+watch that never gives up: the informer re-lists on 410 Gone by itself; on any
- * other error (apiserver restarted, network) it is restarted with exponential backoff.
+ * Starts a list+watch that never gives up.
+ *
+ * client-node's ListWatch re-lists by itself after a 410 Gone and re-watches from the last
+ * resourceVersion when the server ends a watch normally. On any other error (apiserver restarted,
+ * connection refused, list failed) it emits 'error' and stops for good; this restarts it with
+ * exponential backoff. The backoff resets only after an attempt that listed and connected.
+ *
+ * ListWatch.start() resolves even when its list failed (it reports that through 'error'), so an
+ * attempt counts as successful only if no error was reported while it ran; only then is the cache
+ * considered synced.
  */
 export function watchResource<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   path: string,
   list: () => Promise<k8s.KubernetesListObject<T>>,
   log: Logger,
-  options: { labelSelector?: string; onRestart?: () => void } = {},
+  options: WatchOptions = {},
 ): WatchedResource<T> {
   const cache = k8s.makeInformer<T>(kc, path, list, options.labelSelector);
+  const minDelay = options.minDelayMs ?? 250;
+  const maxDelay = options.maxDelayMs ?? 30_000;
   let stopped = false;
-  let delay = 250;
+  let delay = minDelay;
   let timer: NodeJS.Timeout | undefined;
+  let attempt = 0;
+  let failedAttempt = -1;
+  let restarts = 0;
   let markSynced: () => void = () => {};
+  let isSynced = false;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
 
+  // client-node's ListWatch reports a failed list or watch through its "error" event and then
+  // resolves start() anyway: only an attempt without an error counts as synced.
+  let failed = false;
   const start = (): void => {
+    failed = false;
     cache.start().then(
       () => {
+        if (failed || stopped) return;
         delay = 250;
         markSynced();
       },
@@ -38,6 +67,7 @@ export function watchResource<T extends k8s.KubernetesObject>(
     );
   };
   const restart = (error: unknown): void => {
+    failed = true;
     if (stopped) return;
     log.warn({ path, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, "watch failed; restarting");
     options.onRestart?.();
@@ -50,6 +80,9 @@ export function watchResource<T extends k8s.KubernetesObject>(
   return {
     cache,
     synced,
+    get restarts() {
+      return restarts;
+    },
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
