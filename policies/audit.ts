@@ -1,5 +1,6 @@
 import { baselineDrifted, baselineStatus, buildBaselinePolicy, isManagedPolicy } from "./baseline.js";
 import type { GuardrailConfig } from "./config/types.js";
+import { fieldPath } from "./path.js";
 import type { Finding, Namespace, NetworkPolicy } from "./types.js";
 
 /** Audit-only findings on a Namespace: what the controller and the webhooks should have ensured. */
@@ -18,9 +19,9 @@ export function auditNamespace(ns: Namespace, policiesInNamespace: readonly Netw
       rule: "missing-cluster-label",
       action: "warn",
       certainty: "provable",
-      path: `metadata.labels["${config.clusterLabel}"]`,
+      path: fieldPath(["metadata", "labels", config.clusterLabel]),
       message: `namespace ${name} has no ${config.clusterLabel} label; netguard stamps it on create and update, so it predates netguard or the webhook was bypassed.`,
-      fix: `kubectl label namespace ${name} ${config.clusterLabel}=${config.cluster.name} (netguard's controller backfills it in enforce mode).`,
+      fix: `Run kubectl label namespace ${name} ${config.clusterLabel}=${config.cluster.name} (netguard's controller backfills it in enforce mode).`,
     });
   }
   if (baselineStatus(ns, config) !== "protected") return findings;
@@ -38,7 +39,7 @@ export function auditNamespace(ns: Namespace, policiesInNamespace: readonly Netw
       fix:
         config.mode === "audit"
           ? "Switch netguard to mode: enforce to have the controller create it, or apply it yourself."
-          : "netguard's controller creates it; if it does not, check the controller's logs and netguard_reconcile_errors_total.",
+          : "Check the controller's logs and netguard_reconcile_errors_total: netguard's controller creates it in enforce mode.",
     });
   }
   return findings;

@@ -53,7 +53,7 @@ export function buildContext(policy: NetworkPolicy, loaded: LoadedConfig, facts:
     side.list.forEach((rule, i) => {
       const path = fieldPath(["spec", side.direction, i]);
       const raw = (side.field === "from" ? (rule as { from?: NetworkPolicyPeer[] }).from : (rule as { to?: NetworkPolicyPeer[] }).to) ?? [];
-      const peers = raw.map((peer, j) => peerView(side.direction, `${path}.${side.field}[${j}]`, peer));
+      const peers = raw.map((peer, j) => peerView(side.direction, fieldPath(["spec", side.direction, i, side.field, j]), peer));
       rules.push({ direction: side.direction, path, peersField: side.field, peers, ports: rule.ports ?? [] });
     });
   }

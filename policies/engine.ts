@@ -28,8 +28,6 @@ export function activeRules(loaded: LoadedConfig, candidates: readonly Rule[] = 
   });
 }
 
-const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
-
 const rulePathOf = (peerPath: string): string => peerPath.replace(/\.(from|to)\[\d+\]$/, "");
 
 /** Orders field paths as the document does: spec.ingress[2] before spec.ingress[10]. */
@@ -76,7 +74,7 @@ export function evaluateNetworkPolicy(
       const message = whole
         ? `${hit.message} No peer of ${rulePathOf(hit.peerPath!)} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
         : hit.message;
-      return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: capitalize(hit.fix) };
+      return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
     })
     .sort((a, b) => comparePaths(a.path, b.path) || (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0));
   return { findings, inputErrors: [], ruleFailures };

@@ -1,5 +1,6 @@
 import { isManagedPolicy, optOutLabel } from "./baseline.js";
 import type { GuardrailConfig } from "./config/types.js";
+import { fieldPath } from "./path.js";
 import type { Finding, ObjectMeta } from "./types.js";
 
 /** Guardrails on Namespaces and netguard's own objects; not configurable per rule, always deny. */
@@ -56,7 +57,7 @@ export function checkNamespace(ns: Labelled, old: Labelled, user: UserInfo | und
     findings.push(
       deny(
         "reserved-cluster-label",
-        `metadata.labels["${key}"]`,
+        fieldPath(["metadata", "labels", key]),
         `"${key}" is reserved for the cluster identity and must be "${config.cluster.name}" here; only ${config.privilegedGroups.join(", ")} may set another value.`,
         `Remove the label (netguard stamps it) or set it to "${config.cluster.name}".`,
       ),
@@ -67,7 +68,7 @@ export function checkNamespace(ns: Labelled, old: Labelled, user: UserInfo | und
     findings.push(
       deny(
         "baseline-opt-out",
-        `metadata.labels["${opt.key}"]`,
+        fieldPath(["metadata", "labels", opt.key]),
         `opting a namespace out of the netguard baseline policy (${opt.key}=${opt.value}) is reserved for ${config.privilegedGroups.join(", ")}.`,
         "Remove the label, or ask the platform team to opt this namespace out.",
       ),

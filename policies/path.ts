@@ -11,15 +11,14 @@ export function fieldPath(segments: readonly PathSegment[]): string {
   return out;
 }
 
-/** Converts an ajv / RFC 6901 JSON pointer into a field path. */
-export function pointerToPath(pointer: string): string {
-  if (pointer === "") return "";
-  const segments = pointer
+/** The segments of an ajv / RFC 6901 JSON pointer: "/spec/ingress/0" -> ["spec", "ingress", 0]. */
+export function pointerSegments(pointer: string): PathSegment[] {
+  if (pointer === "") return [];
+  return pointer
     .slice(1)
     .split("/")
     .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
-  return fieldPath(segments);
 }
 
 /** Inverse of fieldPath: "spec.ingress[0].from" -> ["spec", "ingress", 0, "from"]. */

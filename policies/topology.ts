@@ -24,6 +24,8 @@ export interface Topology {
   readonly remotes: readonly RemoteRanges[];
   /** Union of every remote's pod, service and node ranges. */
   readonly remoteAll: AddressSet;
+  /** Every declared address: local and remote ranges, NAT sources and exposed addresses. */
+  readonly declared: AddressSet;
   /**
    * Addresses that no packet crossing into (ingress) or out of (egress) this cluster can carry:
    * hidden remote ranges minus every range some traffic does carry.
@@ -77,6 +79,7 @@ export function buildTopology(config: GuardrailConfig): Topology {
     local: { pods, services, nodes, all: localAll },
     remotes,
     remoteAll,
+    declared: localAll.union(remoteAll).union(translated),
     hidden: { ingress: hiddenIn("ingress"), egress: hiddenIn("egress") },
   };
 }

@@ -1,18 +1,98 @@
 import { cidrReason, parseCidr } from "../net/cidr.js";
 import { AddressSet } from "../net/address-set.js";
-import { fieldPath } from "../path.js";
+import { fieldPath, type PathSegment } from "../path.js";
 import { ruleById } from "../rules/registry.js";
 import type { RuleId } from "../types.js";
-import type { ClusterRanges, ConfigProblem, GuardrailConfig } from "./types.js";
+import type { ClusterRanges, ConfigProblem, GuardrailConfig, RemoteCluster } from "./types.js";
 
 const RANGE_FIELDS = ["podCIDRs", "serviceCIDRs", "nodeCIDRs"] as const;
+const REMOTE_CIDR_FIELDS = [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const;
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
-function checkCidrs(list: readonly string[], at: (string | number)[], problems: ConfigProblem[]): void {
-  list.forEach((text, i) => {
-    if (!parseCidr(text)) problems.push({ path: fieldPath([...at, i]), message: cidrReason(text) });
+/**
+ * True for the fields the schema accepted (and the fields inside them). A document that failed the
+ * schema is only partly a GuardrailConfig: each check reads only fields this vouches for.
+ */
+export type Valid = (path: readonly PathSegment[]) => boolean;
+
+export function isLabelKey(key: string): boolean {
+  return key.length <= 316 && LABEL_KEY.test(key);
+}
+
+export function isLabelValue(value: string): boolean {
+  return LABEL_VALUE.test(value);
+}
+
+function checkCidrs(list: readonly string[], at: PathSegment[], valid: Valid): ConfigProblem[] {
+  if (!valid(at)) return [];
+  return list.flatMap((text, i) => (valid([...at, i]) && !parseCidr(text) ? [{ path: fieldPath([...at, i]), message: cidrReason(text) }] : []));
+}
+
+function checkRemote(remote: RemoteCluster, at: PathSegment[], valid: Valid): ConfigProblem[] {
+  const problems = REMOTE_CIDR_FIELDS.flatMap((f) => checkCidrs(remote[f], [...at, f], valid));
+  if (!valid([...at, "connectivity"])) return problems;
+  if (remote.connectivity !== "nat") {
+    for (const f of ["natSourceCIDRs", "exposedCIDRs"] as const) {
+      if (valid([...at, f]) && remote[f].length > 0) {
+        problems.push({ path: fieldPath([...at, f]), message: `only meaningful with connectivity: nat (this remote is ${remote.connectivity})` });
+      }
+    }
+  } else if (valid([...at, "snatToNodes"]) && remote.snatToNodes) {
+    problems.push({ path: fieldPath([...at, "snatToNodes"]), message: "only meaningful with connectivity: routed (nat already hides pod addresses)" });
+  }
+  return problems;
+}
+
+function checkClusters(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
+  const problems = valid(["cluster"]) ? RANGE_FIELDS.flatMap((f) => checkCidrs(config.cluster[f], ["cluster", f], valid)) : [];
+  if (!valid(["remoteClusters"])) return problems;
+  const names = new Set<string>(valid(["cluster", "name"]) ? [config.cluster.name] : []);
+  config.remoteClusters.forEach((remote, i) => {
+    const at = ["remoteClusters", i];
+    if (!valid(at)) return;
+    problems.push(...checkRemote(remote, at, valid));
+    if (!valid([...at, "name"])) return;
+    if (names.has(remote.name)) {
+      const clash = remote.name === config.cluster.name ? "the local cluster's name" : "another remote cluster's name";
+      problems.push({ path: fieldPath([...at, "name"]), message: `"${remote.name}" is already ${clash}; names must be unique` });
+    }
+    names.add(remote.name);
   });
+  return problems;
+}
+
+function checkLabels(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (valid(["clusterLabel"])) {
+    if (!isLabelKey(config.clusterLabel)) {
+      problems.push({ path: "clusterLabel", message: `"${config.clusterLabel}" is not a valid label key` });
+    } else if (config.clusterLabel === "kubernetes.io/metadata.name") {
+      problems.push({ path: "clusterLabel", message: "kubernetes.io/metadata.name is set by the apiserver to each namespace's own name; choose another key" });
+    }
+  }
+  if (!valid(["baseline", "optOutLabel"])) return problems;
+  const [optKey = "", optValue = ""] = config.baseline.optOutLabel.split("=");
+  if (!isLabelKey(optKey) || !isLabelValue(optValue)) {
+    problems.push({ path: "baseline.optOutLabel", message: `"${config.baseline.optOutLabel}" must be key=value with a valid label key and value` });
+  } else if (valid(["clusterLabel"]) && optKey === config.clusterLabel) {
+    problems.push({ path: "baseline.optOutLabel", message: "must not use the clusterLabel key" });
+  }
+  return problems;
+}
+
+function checkRuleActions(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
+  if (!valid(["rules"])) return [];
+  return Object.entries(config.rules).flatMap(([id, action]) => {
+    const rule = ruleById(id as RuleId);
+    if (!rule || !valid(["rules", id]) || action !== "deny" || rule.certainty === "provable") return [];
+    return [{ path: fieldPath(["rules", id]), message: `deny is only allowed for provable rules; ${id} is likely (a warning at most): use warn or off` }];
+  });
+}
+
+/** Checks the schema cannot express; the config is refused when any fails. */
+export function crossCheck(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
+  return [...checkClusters(config, valid), ...checkLabels(config, valid), ...checkRuleActions(config, valid)];
 }
 
 function rangesOf(c: ClusterRanges): AddressSet {
@@ -23,66 +103,17 @@ function rangesOf(c: ClusterRanges): AddressSet {
   );
 }
 
-export function isLabelKey(key: string): boolean {
-  return key.length <= 316 && LABEL_KEY.test(key);
-}
-
-/**
- * Checks the schema cannot express. Returns errors (the config is refused) and
- * notes (accepted, but worth telling the platform team).
- */
-export function crossCheck(config: GuardrailConfig): { errors: ConfigProblem[]; notes: ConfigProblem[] } {
-  const errors: ConfigProblem[] = [];
-  const notes: ConfigProblem[] = [];
-  for (const f of RANGE_FIELDS) checkCidrs(config.cluster[f], ["cluster", f], errors);
-
-  const names = new Set<string>([config.cluster.name]);
-  config.remoteClusters.forEach((remote, i) => {
-    const at = ["remoteClusters", i];
-    for (const f of [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const) checkCidrs(remote[f], [...at, f], errors);
-    if (names.has(remote.name)) {
-      const clash = remote.name === config.cluster.name ? "the local cluster's name" : "another remote cluster's name";
-      errors.push({ path: fieldPath([...at, "name"]), message: `"${remote.name}" is already ${clash}; names must be unique` });
-    }
-    names.add(remote.name);
-    if (remote.connectivity !== "nat") {
-      for (const f of ["natSourceCIDRs", "exposedCIDRs"] as const) {
-        if (remote[f].length > 0) {
-          errors.push({ path: fieldPath([...at, f]), message: `only meaningful with connectivity: nat (this remote is ${remote.connectivity})` });
-        }
-      }
-    } else if (remote.snatToNodes) {
-      errors.push({ path: fieldPath([...at, "snatToNodes"]), message: "only meaningful with connectivity: routed (nat already hides pod addresses)" });
-    }
-    const overlap = rangesOf(remote).intersect(rangesOf(config.cluster));
-    if (!overlap.isEmpty()) {
-      notes.push({
-        path: fieldPath(at),
+/** Facts about an accepted config worth telling the platform team. */
+export function configNotes(config: GuardrailConfig): ConfigProblem[] {
+  const local = rangesOf(config.cluster);
+  return config.remoteClusters.flatMap((remote, i) => {
+    const overlap = rangesOf(remote).intersect(local);
+    if (overlap.isEmpty()) return [];
+    return [
+      {
+        path: fieldPath(["remoteClusters", i]),
         message: `ranges of ${remote.name} overlap local ranges (${overlap.toCidrs().join(", ")}); ipBlocks there match local traffic (rule ambiguous-remote-cidr)`,
-      });
-    }
+      },
+    ];
   });
-
-  if (!isLabelKey(config.clusterLabel)) {
-    errors.push({ path: "clusterLabel", message: `"${config.clusterLabel}" is not a valid label key` });
-  } else if (config.clusterLabel === "kubernetes.io/metadata.name") {
-    errors.push({ path: "clusterLabel", message: "kubernetes.io/metadata.name is set by the apiserver to each namespace's own name; choose another key" });
-  }
-  const [optKey = "", optValue = ""] = config.baseline.optOutLabel.split("=");
-  if (!isLabelKey(optKey) || !LABEL_VALUE.test(optValue)) {
-    errors.push({ path: "baseline.optOutLabel", message: `"${config.baseline.optOutLabel}" must be key=value with a valid label key and value` });
-  } else if (optKey === config.clusterLabel) {
-    errors.push({ path: "baseline.optOutLabel", message: "must not use the clusterLabel key" });
-  }
-
-  for (const [id, action] of Object.entries(config.rules)) {
-    const rule = ruleById(id as RuleId);
-    if (rule && action === "deny" && rule.certainty !== "provable") {
-      errors.push({
-        path: fieldPath(["rules", id]),
-        message: `deny is only allowed for provable rules; ${id} is likely (a warning at most): use warn or off`,
-      });
-    }
-  }
-  return { errors, notes };
 }

@@ -50,6 +50,11 @@ export class AddressSet {
     return this.subtract(other).isEmpty();
   }
 
+  /** The part of this set in the address families where `other` has addresses. */
+  inFamiliesOf(other: AddressSet): AddressSet {
+    return new AddressSet(other.v4.length > 0 ? this.v4 : [], other.v6.length > 0 ? this.v6 : []);
+  }
+
   /** Number of addresses in one family. */
   size(family: Family): bigint {
     return this.side(family).reduce((n, [a, b]) => n + (b - a + 1n), 0n);

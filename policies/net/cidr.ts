@@ -98,7 +98,8 @@ export function parseCidr(text: string): Cidr | undefined {
 
 export function cidrReason(text: unknown): string {
   if (typeof text !== "string") return "must be a string in CIDR notation (for example 10.0.0.0/16 or fd00::/64)";
-  if (!text.includes("/")) return `"${text}" has no prefix length (write it as ${text}/32 or ${text}/128)`;
+  const ip = text.includes("/") ? undefined : parseIP(text);
+  if (ip) return `"${text}" has no prefix length (write it as ${text}/${familyBits(ip.family)} for a single address)`;
   return `"${text}" is not a valid IPv4 or IPv6 CIDR`;
 }
 

@@ -1,15 +1,16 @@
 import type { PeerView } from "../context.js";
 import type { AddressSet } from "../net/address-set.js";
-import type { RemoteRanges, Topology } from "../topology.js";
+import { parseCidr, type Family } from "../net/cidr.js";
+import type { Direction, RemoteRanges, Topology } from "../topology.js";
 
-/** The part of every fix that must never leave from/to empty. */
+/** The sentence that ends every fix which drops a peer: from/to must never be left empty. */
 export function removePeerAdvice(field: "from" | "to"): string {
-  return `or remove this peer; if it is the rule's only peer, remove the whole rule instead, because an empty \`${field}\` allows all traffic`;
+  return `Otherwise remove this peer; if it is the rule's only peer, remove the whole rule instead, because an empty \`${field}\` allows all traffic.`;
 }
 
 export const peersFieldOf = (peer: PeerView): "from" | "to" => (peer.direction === "ingress" ? "from" : "to");
 
-/** "pod range 10.100.0.0/16" style names of a remote's ranges that overlap `range`. */
+/** "pod range 10.100.0.0/16" style names of a remote's ranges that overlap `range`, in `range`'s address families. */
 export function describeRemoteRanges(remote: RemoteRanges, range: AddressSet, within: AddressSet): string {
   const parts: string[] = [];
   for (const [label, set] of [
@@ -18,7 +19,7 @@ export function describeRemoteRanges(remote: RemoteRanges, range: AddressSet, wi
     ["node", remote.nodes],
   ] as const) {
     const hit = set.intersect(range).intersect(within);
-    if (!hit.isEmpty()) parts.push(`${label} range ${set.toCidrs().join(", ")}`);
+    if (!hit.isEmpty()) parts.push(`${label} range ${set.inFamiliesOf(hit).toCidrs().join(", ")}`);
   }
   return `${remote.remote.name}'s ${parts.join(" and ")}`;
 }
@@ -27,21 +28,38 @@ export function remotesOverlapping(topology: Topology, range: AddressSet, pick: 
   return topology.remotes.filter((r) => pick(r).overlaps(range));
 }
 
-/** How traffic from or to a NATed remote can be matched instead. */
-export function natAlternative(remote: RemoteRanges, direction: "ingress" | "egress"): string {
-  const name = remote.remote.name;
-  if (direction === "ingress") {
-    const sources = remote.remote.natSourceCIDRs;
-    if (remote.remote.connectivity === "routed") {
-      return `${name} rewrites pod sources to its node addresses: allow its node range ${remote.remote.nodeCIDRs.join(", ") || "(declare nodeCIDRs for it)"} instead`;
-    }
-    return sources.length > 0
-      ? `allow ${name}'s NAT source addresses instead (ipBlock cidr ${sources.join(", ")})`
-      : `declare ${name}'s natSourceCIDRs in the netguard config and allow those addresses instead`;
-  }
-  const exposed = remote.remote.exposedCIDRs;
-  return exposed.length > 0
-    ? `dial ${name} through its exposed addresses instead (ipBlock cidr ${exposed.join(", ")})`
-    : `declare ${name}'s exposedCIDRs in the netguard config and allow those addresses instead`;
+/**
+ * "ipBlock cidr A or ipBlock cidr B": the CIDRs of `family` when some are (a flagged IPv4 block is
+ * replaced by IPv4 blocks), otherwise all of them, since they are the only addresses that traffic uses.
+ */
+export function ipBlockChoices(cidrs: readonly string[], family?: Family): string {
+  const same = family === undefined ? [] : cidrs.filter((c) => parseCidr(c)?.family === family);
+  return (same.length > 0 ? same : cidrs).map((c) => `ipBlock cidr ${c}`).join(" or ");
 }
 
+const declareAdvice = (name: string, field: string): string => `Declare ${name}'s ${field} in the netguard config and allow those addresses instead`;
+
+/**
+ * One sentence: the addresses that traffic from (ingress) or to (egress) a remote really carries
+ * across the link, to match it by instead of a selector or a hidden range. `family` is that of
+ * the flagged ipBlock, when there is one.
+ */
+export function addressAlternative(remote: RemoteRanges, direction: Direction, family?: Family): string {
+  const { name, connectivity, snatToNodes, natSourceCIDRs, exposedCIDRs, nodeCIDRs, podCIDRs } = remote.remote;
+  if (connectivity === "nat" && direction === "ingress") {
+    return natSourceCIDRs.length > 0
+      ? `Allow ${name}'s NAT source addresses instead (${ipBlockChoices(natSourceCIDRs, family)}).`
+      : `${declareAdvice(name, "natSourceCIDRs")}.`;
+  }
+  if (connectivity === "nat") {
+    return exposedCIDRs.length > 0
+      ? `Dial ${name} through its exposed addresses instead (${ipBlockChoices(exposedCIDRs, family)}).`
+      : `${declareAdvice(name, "exposedCIDRs")}.`;
+  }
+  if (direction === "ingress" && snatToNodes) {
+    const allow = nodeCIDRs.length > 0 ? `Allow ${name}'s node range (${ipBlockChoices(nodeCIDRs, family)}) instead` : declareAdvice(name, "nodeCIDRs");
+    return `${allow}: it rewrites pod sources to its node addresses.`;
+  }
+  const allow = podCIDRs.length > 0 ? `Allow ${name}'s pod range (${ipBlockChoices(podCIDRs, family)}) instead` : declareAdvice(name, "podCIDRs");
+  return `${allow}: the routed link keeps pod addresses.`;
+}

@@ -14,7 +14,7 @@ export const emptyIpBlock: Rule = {
           path: `${peer.path}.ipBlock.except`,
           peerPath: peer.path,
           message: `the except entries (${(peer.peer.ipBlock?.except ?? []).join(", ")}) cover all of ${peer.ipBlock.cidr.text}, so this peer matches no address.`,
-          fix: `Remove the except entries that cover the whole cidr, ${removePeerAdvice(peersFieldOf(peer))}.`,
+          fix: `Remove the except entries that cover the whole cidr. ${removePeerAdvice(peersFieldOf(peer))}`,
         },
       ];
     });

@@ -1,4 +1,4 @@
-import { describeRemoteRanges, natAlternative, peersFieldOf, removePeerAdvice, remotesOverlapping } from "./advice.js";
+import { addressAlternative, describeRemoteRanges, peersFieldOf, removePeerAdvice, remotesOverlapping } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 export const natHiddenCidr: Rule = {
@@ -23,7 +23,7 @@ export const natHiddenCidr: Rule = {
           path: `${peer.path}.ipBlock`,
           peerPath: peer.path,
           message: `ipBlock ${cidr.text} lies entirely in ${where}; ${why}, and this peer never matches.`,
-          fix: `${remotes.map((r) => natAlternative(r, peer.direction)).join("; ")}, ${removePeerAdvice(peersFieldOf(peer))}.`,
+          fix: [...remotes.map((r) => addressAlternative(r, peer.direction, cidr.family)), removePeerAdvice(peersFieldOf(peer))].join(" "),
         },
       ];
     });

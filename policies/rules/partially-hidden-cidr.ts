@@ -1,5 +1,4 @@
-import { AddressSet } from "../net/address-set.js";
-import { describeRemoteRanges, natAlternative, remotesOverlapping } from "./advice.js";
+import { addressAlternative, describeRemoteRanges, remotesOverlapping } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 /** Below this share of hidden addresses, a broad range (0.0.0.0/0, 10.0.0.0/8) is taken to mean "everything". */
@@ -12,22 +11,19 @@ export const partiallyHiddenCidr: Rule = {
   defaultAction: "warn",
   check(ctx) {
     const { topology } = ctx;
-    const declared = topology.local.all
-      .union(topology.remoteAll)
-      .union(topology.remotes.reduce((acc, r) => acc.union(r.natSources).union(r.exposed), AddressSet.empty));
     return ctx.peers.flatMap((peer) => {
       if (!peer.ipBlock) return [];
       const { range, cidr } = peer.ipBlock;
       const hidden = range.intersect(topology.hidden[peer.direction]);
       if (hidden.isEmpty() || range.within(topology.hidden[peer.direction])) return [];
-      if (range.shareIn(hidden) < MOSTLY_HIDDEN && !range.within(declared)) return [];
+      if (range.shareIn(hidden) < MOSTLY_HIDDEN && !range.within(topology.declared)) return [];
       const remotes = remotesOverlapping(topology, hidden, (r) => r.hidden[peer.direction]);
       const where = remotes.map((r) => describeRemoteRanges(r, hidden, r.hidden[peer.direction])).join("; ");
       return [
         {
           path: `${peer.path}.ipBlock`,
           message: `part of ipBlock ${cidr.text} (${hidden.toCidrs().join(", ")}) is ${where}, which NAT hides from this cluster: that part never matches.`,
-          fix: `Add ${hidden.toCidrs().join(", ")} to except or narrow the cidr; ${remotes.map((r) => natAlternative(r, peer.direction)).join("; ")}.`,
+          fix: [`Add ${hidden.toCidrs().join(", ")} to except or narrow the cidr.`, ...remotes.map((r) => addressAlternative(r, peer.direction, cidr.family))].join(" "),
         },
       ];
     });

@@ -1,4 +1,5 @@
 import { familyBits } from "../net/cidr.js";
+import { ipBlockChoices } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 /** IPv4 /28 and IPv6 /124 hold 16 addresses: narrower than any real pod pool, so it pins pods. */
@@ -21,7 +22,7 @@ export const pinnedRemotePodIp: Rule = {
         {
           path: `${peer.path}.ipBlock`,
           message: `ipBlock ${cidr.text} pins individual pod addresses of ${owner.remote.name}; pod IPs change whenever pods are rescheduled, so this rule silently stops matching.`,
-          fix: `Allow a stable range instead: ${owner.remote.name}'s pod range ${owner.remote.podCIDRs.join(", ")}, or a dedicated IP pool or egress gateway for those pods.`,
+          fix: `Allow a stable range instead: ${owner.remote.name}'s pod range (${ipBlockChoices(owner.remote.podCIDRs, cidr.family)}), or a dedicated IP pool or egress gateway for those pods.`,
         },
       ];
     });

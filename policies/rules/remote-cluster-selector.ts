@@ -1,5 +1,5 @@
 import { canMatchWith, contradictoryKeys, requiredValues } from "../selectors.js";
-import { natAlternative, peersFieldOf, removePeerAdvice } from "./advice.js";
+import { addressAlternative, peersFieldOf, removePeerAdvice } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 export const remoteClusterSelector: Rule = {
@@ -18,11 +18,7 @@ export const remoteClusterSelector: Rule = {
       const named = requiredValues(selector, clusterLabel) ?? [];
       const remotes = ctx.topology.remotes.filter((r) => named.includes(r.remote.name));
       const target = named.length > 0 ? `${clusterLabel} in (${named.join(", ")})` : `${clusterLabel} absent or not ${localName}`;
-      const alternatives = remotes.map((r) =>
-        r.remote.connectivity === "nat" || (peer.direction === "ingress" && r.remote.snatToNodes)
-          ? natAlternative(r, peer.direction)
-          : `select ${r.remote.name}'s traffic by address (ipBlock cidr ${r.remote.podCIDRs.join(", ") || "its pod range"})`,
-      );
+      const alternatives = remotes.map((r) => addressAlternative(r, peer.direction));
       return [
         {
           path: `${peer.path}.namespaceSelector`,
@@ -30,7 +26,7 @@ export const remoteClusterSelector: Rule = {
           message:
             `selects namespaces with ${target}, but every namespace of this cluster carries ${clusterLabel}=${localName} ` +
             "and the CNI resolves selectors only against this cluster, so this peer matches nothing.",
-          fix: `${alternatives.length > 0 ? alternatives.join("; ") : "Match remote traffic by address with an ipBlock"}, ${removePeerAdvice(peersFieldOf(peer))}.`,
+          fix: [...(alternatives.length > 0 ? alternatives : ["Match remote traffic by address with an ipBlock instead."]), removePeerAdvice(peersFieldOf(peer))].join(" "),
         },
       ];
     });

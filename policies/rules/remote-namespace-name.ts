@@ -1,4 +1,5 @@
 import { requiredValues } from "../selectors.js";
+import { addressAlternative, peersFieldOf } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
@@ -19,17 +20,21 @@ export const remoteNamespaceName: Rule = {
       const selector = peer.peer.namespaceSelector;
       const names = selector ? requiredValues(selector, NAME_LABEL) : undefined;
       if (!names || names.length === 0) return [];
-      const owners = names.map((n) => ctx.topology.remotes.filter((r) => r.remote.namespaces.includes(n)).map((r) => r.remote.name));
+      const owners = names.map((n) => ctx.topology.remotes.filter((r) => r.remote.namespaces.includes(n)));
       if (owners.some((o) => o.length === 0)) return [];
       if (names.some((n) => n === own || knownLocal.has(n) || local?.has(n))) return [];
-      const where = [...new Set(owners.flat())].join(", ");
+      const remotes = ctx.topology.remotes.filter((r) => owners.some((o) => o.includes(r)));
+      const where = remotes.map((r) => r.remote.name).join(", ");
       return [
         {
           path: `${peer.path}.namespaceSelector`,
           message:
             `selects namespace${names.length > 1 ? "s" : ""} ${names.join(", ")} by name, declared in remote cluster ${where}` +
             `${local ? " and absent here" : ""}; the CNI resolves namespaces only in this cluster, so remote pods are never matched.`,
-          fix: "Match the remote cluster's traffic by address with an ipBlock (its NAT source or pod range), keeping at least one peer in the rule.",
+          fix: [
+            ...remotes.map((r) => addressAlternative(r, peer.direction)),
+            `Keep at least one peer in the rule: an empty \`${peersFieldOf(peer)}\` allows all traffic.`,
+          ].join(" "),
         },
       ];
     });

@@ -31,7 +31,7 @@ export const unsatisfiableSelector: Rule = {
           path: `${peer.path}.${field}`,
           peerPath: peer.path,
           message: `${why}, so this peer matches nothing.`,
-          fix: `Make the requirements agree on each key, ${removePeerAdvice(peersFieldOf(peer))}.`,
+          fix: `Make the requirements agree on each key. ${removePeerAdvice(peersFieldOf(peer))}`,
         });
       }
     }

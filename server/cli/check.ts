@@ -53,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const loaded = await configFromFlag(values.config);
   if (!loaded) return 2;
+  for (const note of loaded.notes) process.stderr.write(`netguard: note: ${note.path}: ${note.message}\n`);
 
   const { files, problems } = await expandPaths(positionals);
   const objects: SourceObject[] = [];

@@ -1,4 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import t from "tap";
 import { runCli } from "../helpers/cli.js";
 
@@ -81,6 +83,27 @@ t.test("an invalid config lists every problem with its path: exit 2", async (t) 
   t.match(r.stderr, /remoteClusters\[0\]\.natSourceCIDRs: only meaningful with connectivity: nat/);
   t.match(r.stderr, /rules\.ipblock-local-pods: deny is only allowed for provable rules/);
   t.equal(r.stdout, "");
+});
+
+t.test("config notes are printed to stderr and do not change the exit status", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "netguard-check-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const config = join(dir, "overlap.yaml");
+  // azure-north's pod range overlaps gcp-west's: accepted, with a note.
+  const text = await readFile(fx("config.yaml"), "utf8");
+  await writeFile(config, `${text}  - name: azure-north\n    connectivity: routed\n    podCIDRs: [10.8.0.0/16]\n`);
+  const r = await runCli(["check", "--config", config, "--output", "json", fx("tree")]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(
+    r.stderr,
+    "netguard: note: remoteClusters[1]: ranges of azure-north overlap local ranges (10.8.0.0/16); ipBlocks there match local traffic (rule ambiguous-remote-cidr)\n",
+  );
+  t.same((JSON.parse(r.stdout) as JsonReport).summary, { objects: 2, deny: 0, warn: 1 }, "stdout stays a clean report");
+  const denied = await runCli(["check", "--config", config, fx("denied.yaml")]);
+  t.equal(denied.code, 1, "a denial still exits 1");
+  t.match(denied.stderr, /^netguard: note: remoteClusters\[1\]: /);
+  const quiet = await runCli(["check", ...CONFIG, fx("tree")]);
+  t.equal(quiet.stderr, "", "no notes, nothing on stderr");
 });
 
 t.test("usage errors exit 2; --help exits 0", async (t) => {

@@ -71,6 +71,14 @@ t.test("intersection and union", async (t) => {
   t.same(set("fd00::/64").union(set("10.0.0.0/8")).toCidrs(), ["10.0.0.0/8", "fd00::/64"]);
 });
 
+t.test("inFamiliesOf keeps only the families the other set has addresses in", async (t) => {
+  const dual = set("10.200.0.0/16", "fd00:200::/56");
+  t.same(dual.inFamiliesOf(set("10.200.1.0/24")).toCidrs(), ["10.200.0.0/16"]);
+  t.same(dual.inFamiliesOf(set("fd00:200::/64")).toCidrs(), ["fd00:200::/56"]);
+  t.same(dual.inFamiliesOf(set("192.0.2.0/24", "2001:db8::/32")).toCidrs(), ["10.200.0.0/16", "fd00:200::/56"]);
+  t.ok(dual.inFamiliesOf(AddressSet.empty).isEmpty());
+});
+
 t.test("size counts addresses per family", async (t) => {
   const s = set("10.0.0.0/24", "10.0.1.0/25", "fd00::/120");
   t.equal(s.size(4), 384n);

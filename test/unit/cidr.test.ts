@@ -116,8 +116,9 @@ t.test("invalid CIDRs are rejected", async (t) => {
 });
 
 t.test("cidrReason explains the problem", async (t) => {
-  t.match(cidrReason("10.0.0.1"), /no prefix length/);
-  t.match(cidrReason("10.0.0.1"), /10\.0\.0\.1\/32/);
+  t.equal(cidrReason("10.0.0.1"), '"10.0.0.1" has no prefix length (write it as 10.0.0.1/32 for a single address)', "IPv4: /32 only");
+  t.equal(cidrReason("fd00::1"), '"fd00::1" has no prefix length (write it as fd00::1/128 for a single address)', "IPv6: /128 only");
+  t.equal(cidrReason("x"), '"x" is not a valid IPv4 or IPv6 CIDR', "not an address: no prefix advice");
   t.match(cidrReason("10.0.0.0/33"), /"10\.0\.0\.0\/33" is not a valid IPv4 or IPv6 CIDR/);
   t.match(cidrReason(7), /must be a string/);
 });

@@ -163,18 +163,37 @@ t.test("invalid cluster names", async (t) => {
     t.ok(problems.length >= 1, `rejects ${JSON.stringify(name)}`);
     t.ok(problems.every((p) => p.path === "cluster.name"), `problem at cluster.name for ${JSON.stringify(name)}`);
   }
-  rejects(t, withBase((d) => (d.remoteClusters[0].name = "AWS")), "remoteClusters[0].name", /format/);
+  const LABEL = "must be a lowercase RFC 1123 label: a-z, 0-9 and '-', starting and ending with an alphanumeric, at most 63 characters";
+  rejects(t, withBase((d) => (d.remoteClusters[0].name = "AWS")), "remoteClusters[0].name", LABEL);
+  rejects(t, { ...minimal(), cluster: { name: "" } }, "cluster.name", LABEL);
+  rejects(t, { ...minimal(), cluster: { name: "a".repeat(64) } }, "cluster.name", "must be at most 63 characters long");
+  rejects(t, { ...minimal(), exemptNamespaces: ["kube-system", "Team_A"] }, "exemptNamespaces[1]", LABEL);
   t.ok(loadConfig({ ...minimal(), cluster: { name: "a".repeat(63) } }).ok, "63 characters are fine");
+});
+
+t.test("schema errors are sentences, never raw patterns or ajv wording", async (t) => {
+  rejects(t, { ...minimal(), baseline: { dns: { ports: [] } } }, "baseline.dns.ports", "must have at least 1 item");
+  rejects(t, { ...minimal(), baseline: { dns: { ports: [{ port: 0 }] } } }, "baseline.dns.ports[0].port", "must be at least 1");
+  rejects(t, { ...minimal(), baseline: { dns: { ports: [{ port: 70000 }] } } }, "baseline.dns.ports[0].port", "must be at most 65535");
+  rejects(t, { ...minimal(), baseline: { dns: { ports: { port: 53 } } } }, "baseline.dns.ports", "must be a list (each entry starts with '- '), not a map");
+  rejects(t, { ...minimal(), privilegedGroups: ["system:masters", ""] }, "privilegedGroups[1]", "must not be empty");
+  rejects(t, { ...minimal(), baseline: { name: "Netguard_Baseline" } }, "baseline.name", /^must be a lowercase RFC 1123 subdomain: a-z, 0-9, '-' and '\.'/);
+  rejects(t, { ...minimal(), baseline: { name: "a".repeat(254) } }, "baseline.name", "must be at most 253 characters long");
+  rejects(t, { ...minimal(), baseline: { enabled: "yes" } }, "baseline.enabled", "must be true or false, not a string");
+  rejects(t, { ...minimal(), remoteClusters: { name: "aws-east" } }, "remoteClusters", "must be a list (each entry starts with '- '), not a map");
+  rejects(t, { ...minimal(), cluster: { name: "gcp-west", podCIDRs: null } }, "cluster.podCIDRs", "must be a list (each entry starts with '- '), not null");
+  rejects(t, { ...minimal(), baseline: { dns: { podSelector: { matchExpressions: [{ key: "", operator: "Exists" }] } } } }, "baseline.dns.podSelector.matchExpressions[0].key", "must not be empty");
 });
 
 t.test("bad CIDRs name the list and the index", async (t) => {
   rejects(t, withBase((d) => (d.remoteClusters[0].podCIDRs = ["10.100.0.0/16", "fd00:100::/129"])), "remoteClusters[0].podCIDRs[1]", /"fd00:100::\/129" is not a valid IPv4 or IPv6 CIDR/);
-  rejects(t, withBase((d) => (d.cluster.serviceCIDRs = ["10.12.0.0"])), "cluster.serviceCIDRs[0]", /no prefix length/);
+  rejects(t, withBase((d) => (d.cluster.serviceCIDRs = ["10.12.0.1"])), "cluster.serviceCIDRs[0]", '"10.12.0.1" has no prefix length (write it as 10.12.0.1/32 for a single address)');
+  rejects(t, withBase((d) => (d.cluster.podCIDRs = ["fd00:8::1"])), "cluster.podCIDRs[0]", '"fd00:8::1" has no prefix length (write it as fd00:8::1/128 for a single address)');
   rejects(t, withBase((d) => (d.remoteClusters[0].natSourceCIDRs = ["203.0.113.300/32"])), "remoteClusters[0].natSourceCIDRs[0]", /not a valid/);
   rejects(t, withBase((d) => (d.remoteClusters[0].exposedCIDRs = ["198.51.100.0/28", "x"])), "remoteClusters[0].exposedCIDRs[1]", /"x"/);
   rejects(t, withBase((d) => (d.remoteClusters[1].nodeCIDRs = [":::/64"])), "remoteClusters[1].nodeCIDRs[0]", /not a valid/);
-  rejects(t, withBase((d) => (d.cluster.podCIDRs = "10.8.0.0/14")), "cluster.podCIDRs", /must be array/);
-  rejects(t, withBase((d) => (d.cluster.podCIDRs = [10])), "cluster.podCIDRs[0]", /must be string/);
+  rejects(t, withBase((d) => (d.cluster.podCIDRs = "10.8.0.0/14")), "cluster.podCIDRs", "must be a list (each entry starts with '- '), not a string");
+  rejects(t, withBase((d) => (d.cluster.podCIDRs = [10])), "cluster.podCIDRs[0]", "must be a string, not an integer");
 });
 
 t.test("connectivity-specific fields", async (t) => {
@@ -212,8 +231,8 @@ t.test("clusterLabel must be a valid label key", async (t) => {
 });
 
 t.test("baseline.optOutLabel must be key=value with a valid key and value", async (t) => {
-  rejects(t, { ...minimal(), baseline: { optOutLabel: "netguard.dev/baseline" } }, "baseline.optOutLabel", /format/);
-  rejects(t, { ...minimal(), baseline: { optOutLabel: "a=b=c" } }, "baseline.optOutLabel", /format/);
+  rejects(t, { ...minimal(), baseline: { optOutLabel: "netguard.dev/baseline" } }, "baseline.optOutLabel", "must be key=value, with exactly one '='");
+  rejects(t, { ...minimal(), baseline: { optOutLabel: "a=b=c" } }, "baseline.optOutLabel", "must be key=value, with exactly one '='");
   rejects(t, { ...minimal(), baseline: { optOutLabel: "bad key!=x" } }, "baseline.optOutLabel", /key=value with a valid label key and value/);
   rejects(t, { ...minimal(), baseline: { optOutLabel: "netguard.dev/baseline=not valid" } }, "baseline.optOutLabel", /valid label key and value/);
   rejects(t, { ...minimal(), baseline: { optOutLabel: "netguard.dev/cluster=none" } }, "baseline.optOutLabel", /must not use the clusterLabel key/);
@@ -267,5 +286,50 @@ t.test("several problems in one document are all listed", async (t) => {
     }),
   );
   t.same(mixed.map((p) => p.path).sort(), ["colour", "remoteClusters[0].podCIDRs[0]", "rules.ipblock-local-pods"], "an unknown field does not hide the other problems");
-  for (const p of [...schemaProblems, ...crossProblems, ...mixed]) t.ok(p.message.length > 0, `${p.path} has a reason`);
+
+  const structural = problemsOf(
+    withBase((d) => {
+      d.mode = "strict";
+      d.cluster.podCIDRs = ["10.8.0.0/33"];
+      d.remoteClusters[0].connectivity = "vpn";
+      d.remoteClusters[0].natSourceCIDRs = ["203.0.113.300/32"];
+      d.remoteClusters[1].name = "Azure";
+      d.remoteClusters[2].name = "aws-east";
+      d.baseline = { dns: { ports: [] } };
+      d.rules = { "pinned-remote-pod-ip": "deny", "named-port-to-cidr": "block" };
+    }),
+  );
+  t.same(
+    structural.map((p) => `${p.path}: ${p.message}`),
+    [
+      "mode: must be one of: enforce, audit",
+      "remoteClusters[0].connectivity: must be one of: nat, routed",
+      "remoteClusters[1].name: must be a lowercase RFC 1123 label: a-z, 0-9 and '-', starting and ending with an alphanumeric, at most 63 characters",
+      "baseline.dns.ports: must have at least 1 item",
+      "rules.named-port-to-cidr: must be one of: deny, warn, off",
+      'cluster.podCIDRs[0]: "10.8.0.0/33" is not a valid IPv4 or IPv6 CIDR',
+      'remoteClusters[0].natSourceCIDRs[0]: "203.0.113.300/32" is not a valid IPv4 or IPv6 CIDR',
+      'remoteClusters[2].name: "aws-east" is already another remote cluster\'s name; names must be unique',
+      "rules.pinned-remote-pod-ip: deny is only allowed for provable rules; pinned-remote-pod-ip is likely (a warning at most): use warn or off",
+    ],
+    "structural problems do not hold back the checks on the parts that are well-formed",
+  );
+  for (const p of [...schemaProblems, ...crossProblems, ...mixed, ...structural]) t.ok(p.message.length > 0, `${p.path} has a reason`);
+});
+
+t.test("checks beyond the schema skip the fields the schema rejected", async (t) => {
+  const shapes = problemsOf({
+    ...minimal(),
+    cluster: "gcp-west",
+    remoteClusters: [null, "aws-east", { name: "x", connectivity: "routed", natSourceCIDRs: "203.0.113.1/32" }],
+    clusterLabel: 7,
+    rules: [],
+  });
+  t.same(
+    shapes.map((p) => p.path),
+    ["cluster", "remoteClusters[0]", "remoteClusters[1]", "remoteClusters[2].natSourceCIDRs", "clusterLabel", "rules"],
+    "one problem per malformed field, and no crash",
+  );
+  rejects(t, { ...minimal(), cluster: { name: "gcp-west", podCIDRs: ["10.8.0.0/14", 10] } }, "cluster.podCIDRs[1]", /must be a string/);
+  rejects(t, withBase((d) => (d.remoteClusters[1].name = "GCP-West")), "remoteClusters[1].name", /RFC 1123 label/);
 });

@@ -171,3 +171,22 @@ t.test("IPv4 and IPv6 peers are judged independently in one rule", async (t) => 
   t.same(findings.map((f) => f.path), ["spec.egress[0].to[0].ipBlock", "spec.egress[0].to[1].ipBlock"]);
   for (const f of findings) t.match(f.message, NO_PEER_SENTENCE("spec.egress[0]"));
 });
+
+t.test("fixes start with a capital at the source; cluster names keep their spelling", async (t) => {
+  const loaded = multicloud((d) => ((d.remoteClusters as Record<string, unknown>[])[1]!.namespaces = ["analytics"]));
+  const named = (cluster: string) => ({ namespaceSelector: { matchLabels: { [KEY]: cluster } } });
+  const p = policy({
+    podSelector: { matchLabels: { a: "1" }, matchExpressions: [{ key: "a", operator: "DoesNotExist" }] },
+    ingress: [
+      { from: [named("azure-north"), named("onprem-south"), ipBlock("10.210.0.0/16"), ipBlock("10.210.0.0/15"), ipBlock("10.200.0.1/32")] },
+      { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "analytics" } } }, ipBlock("10.9.0.0/16"), ipBlock("0.0.0.0/0")] },
+    ],
+    egress: [{ to: [ipBlock("192.0.2.0/24", ["192.0.2.0/25", "192.0.2.128/25"]), ipBlock("10.101.0.0/20")], ports: [{ port: "https" }] }],
+  });
+  const { findings } = evaluate(p, loaded);
+  t.same(new Set(findings.map((f) => f.rule)).size, rules.length - 1, "every rule but ambiguous-remote-cidr fires");
+  for (const f of findings) {
+    t.match(f.fix, /^[A-Z]/, `${f.rule} at ${f.path}: starts with a capital`);
+    t.notMatch(f.fix, /Azure-north|Onprem-south|Aws-east/, `${f.rule} at ${f.path}: cluster names as written`);
+  }
+});

@@ -123,6 +123,3 @@ export function only(rule: string, object: unknown, loaded: LoadedConfig = fixtu
 }
 
 export const NO_PEER_SENTENCE = (rulePath: string): string => `No peer of ${rulePath} can match`;
-
-/** A case-insensitive literal pattern (fixes start with a capital letter when they open a sentence). */
-export const ci = (text: string): RegExp => new RegExp(text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"), "i");

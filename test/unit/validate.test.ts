@@ -35,20 +35,32 @@ t.test("valid policies pass and get a default podSelector", async (t) => {
   t.ok(validateNetworkPolicy(ingressFrom([ipBlock("10.0.0.5/8")])).policy, "host bits set in cidr are tolerated");
 });
 
-t.test("ports written as a map instead of a list", async (t) => {
-  invalid(t, policy({ ingress: [{ from: [anyPod], ports: { port: 80 } }] }), "spec.ingress[0].ports", /must be array/);
-  invalid(t, policy({ egress: [{ ports: { "0": { port: 53 } } }] }), "spec.egress[0].ports", /must be array/);
-  invalid(t, { ...policy(), spec: { podSelector: {}, ingress: { from: [] } } }, "spec.ingress", /must be array/);
-  invalid(t, policy({ ingress: [{ from: { podSelector: {} } }] }), "spec.ingress[0].from", /must be array/);
+const NOT_A_MAP = "must be a list (each entry starts with '- '), not a map";
+
+t.test("lists written as a map say how to write a list", async (t) => {
+  invalid(t, policy({ ingress: [{ from: [anyPod], ports: { port: 80 } }] }), "spec.ingress[0].ports", NOT_A_MAP);
+  invalid(t, policy({ egress: [{ ports: { "0": { port: 53 } } }] }), "spec.egress[0].ports", NOT_A_MAP);
+  invalid(t, { ...policy(), spec: { podSelector: {}, ingress: { from: [] } } }, "spec.ingress", NOT_A_MAP);
+  invalid(t, policy({ ingress: [{ from: { podSelector: {} } }] }), "spec.ingress[0].from", NOT_A_MAP);
+  invalid(t, egressTo([{ ipBlock: { cidr: "10.0.0.0/8", except: { cidr: "10.1.0.0/16" } } }]), "spec.egress[0].to[0].ipBlock.except", NOT_A_MAP);
+  invalid(t, policy({ policyTypes: { Ingress: true } as never }), "spec.policyTypes", NOT_A_MAP);
+  invalid(t, policy({ policyTypes: "Ingress" as never }), "spec.policyTypes", "must be a list (each entry starts with '- '), not a string");
+});
+
+t.test("other schema errors read as sentences", async (t) => {
+  invalid(t, policy({ policyTypes: ["Ingress", "Egress", "Ingress"] }), "spec.policyTypes", "must have at most 2 items");
+  invalid(t, policy({ podSelector: [] }), "spec.podSelector", "must be a map (key: value entries), not a list");
+  invalid(t, ingressFrom([anyPod], [{ port: true as never }]), "spec.ingress[0].ports[0].port", "must be an integer or a string, not true or false");
 });
 
 t.test("bad CIDRs", async (t) => {
-  invalid(t, ingressFrom([ipBlock("10.100.0.0")]), "spec.ingress[0].from[0].ipBlock.cidr", /no prefix length/);
+  invalid(t, ingressFrom([ipBlock("10.100.0.0")]), "spec.ingress[0].from[0].ipBlock.cidr", '"10.100.0.0" has no prefix length (write it as 10.100.0.0/32 for a single address)');
+  invalid(t, ingressFrom([ipBlock("fd00::1")]), "spec.ingress[0].from[0].ipBlock.cidr", '"fd00::1" has no prefix length (write it as fd00::1/128 for a single address)');
   invalid(t, egressTo([anyPod, ipBlock("10.0.0.0/33")]), "spec.egress[0].to[1].ipBlock.cidr", /"10\.0\.0\.0\/33" is not a valid IPv4 or IPv6 CIDR/);
   invalid(t, ingressFrom([ipBlock(":::/64")]), "spec.ingress[0].from[0].ipBlock.cidr", /not a valid/);
   invalid(t, ingressFrom([ipBlock("10.0.0.0/8", ["10.1.0.0"])]), "spec.ingress[0].from[0].ipBlock.except[0]", /no prefix length/);
   invalid(t, ingressFrom([{ ipBlock: {} }]), "spec.ingress[0].from[0].ipBlock.cidr", /required/);
-  invalid(t, ingressFrom([{ ipBlock: { cidr: 10 } }]), "spec.ingress[0].from[0].ipBlock.cidr", /must be string/);
+  invalid(t, ingressFrom([{ ipBlock: { cidr: 10 } }]), "spec.ingress[0].from[0].ipBlock.cidr", "must be a string, not an integer");
 });
 
 t.test("except entries must be strict subsets of the cidr, in its family", async (t) => {
@@ -75,7 +87,7 @@ t.test("ports and protocols", async (t) => {
   invalid(t, ingressFrom([anyPod], [{ port: "80" }]), "spec.ingress[0].ports[0].port", /not a valid port name/);
   invalid(t, ingressFrom([anyPod], [{ port: "very-long-port-name" }]), "spec.ingress[0].ports[0].port", /not a valid port name/);
   invalid(t, ingressFrom([anyPod], [{ port: "HTTP" }]), "spec.ingress[0].ports[0].port", /not a valid port name/);
-  invalid(t, ingressFrom([anyPod], [{ port: 80.5 }]), "spec.ingress[0].ports[0].port", /integer/);
+  invalid(t, ingressFrom([anyPod], [{ port: 80.5 }]), "spec.ingress[0].ports[0].port", "must be an integer or a string, not a decimal number");
 });
 
 t.test("peers", async (t) => {
@@ -93,8 +105,18 @@ t.test("selectors", async (t) => {
   invalid(t, ingressFrom([{ podSelector: { matchExpressions: [{ key: "bad key", operator: "Exists" }] } }]), "spec.ingress[0].from[0].podSelector.matchExpressions[0].key", /not a valid label key/);
   invalid(t, ingressFrom([{ podSelector: { matchExpressions: [{ key: "app", operator: "In", values: ["ok", "not ok"] }] } }]), "spec.ingress[0].from[0].podSelector.matchExpressions[0].values[1]", /"not ok" is not a valid label value/);
   invalid(t, ingressFrom([{ podSelector: { matchLabels: { "bad key": "x" } } }]), "spec.ingress[0].from[0].podSelector.matchLabels", /"bad key" is not a valid label key/);
-  invalid(t, ingressFrom([{ podSelector: { matchLabels: { app: "x y" } } }]), 'spec.ingress[0].from[0].podSelector.matchLabels["app"]', /"x y" is not a valid label value/);
-  invalid(t, ingressFrom([{ podSelector: { matchLabels: { app: 1 } } }]), "spec.ingress[0].from[0].podSelector.matchLabels.app", /must be string/);
+  invalid(t, ingressFrom([{ podSelector: { matchLabels: { app: 1 } } }]), "spec.ingress[0].from[0].podSelector.matchLabels.app", "must be a string, not an integer");
+});
+
+t.test("label paths are field paths: keys are quoted only when they need it", async (t) => {
+  invalid(t, ingressFrom([{ podSelector: { matchLabels: { app: "x y" } } }]), "spec.ingress[0].from[0].podSelector.matchLabels.app", /"x y" is not a valid label value/);
+  invalid(
+    t,
+    egressTo([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "-bad" } } }]),
+    'spec.egress[0].to[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"]',
+    /"-bad" is not a valid label value/,
+  );
+  invalid(t, ingressFrom([{ podSelector: { matchLabels: { "a.b": 2 } } }]), 'spec.ingress[0].from[0].podSelector.matchLabels["a.b"]', /must be a string/);
 });
 
 t.test("unknown fields and wrong shapes", async (t) => {

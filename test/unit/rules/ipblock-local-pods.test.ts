@@ -12,7 +12,19 @@ t.test("an ipBlock inside the local pod range (IPv4)", async (t) => {
   t.equal(f.certainty, "likely");
   t.equal(f.path, "spec.ingress[0].from[0].ipBlock");
   t.match(f.message, "ipBlock 10.9.1.0/24 overlaps this cluster's pod range (10.9.1.0/24); whether an ipBlock matches pod traffic is implementation-defined");
-  t.match(f.fix, /podSelector\/namespaceSelector/);
+  t.equal(
+    f.fix,
+    "Select those pods with a podSelector/namespaceSelector peer instead and drop this ipBlock; " +
+      "if it is the rule's only peer, add the selector peer first, because an empty `from` allows all traffic.",
+  );
+  t.notMatch(f.fix, /except/, "an except entry must be strictly smaller than the cidr: it cannot remove the whole block");
+});
+
+t.test("a block whose remaining range is all local pods: drop it, never except it", async (t) => {
+  const carved = only(RULE, egressTo([ipBlock("10.8.0.0/13", ["10.12.0.0/14"])]));
+  t.match(carved.fix, /^Select those pods with a podSelector\/namespaceSelector peer instead and drop this ipBlock; .*an empty `to` allows all traffic\.$/);
+  t.notMatch(only(RULE, egressTo([ipBlock("fd00:8::1/128")])).fix, /except/, "IPv6 single address");
+  t.notMatch(only(RULE, ingressFrom([ipBlock("10.8.0.0/14")])).fix, /except/, "exactly the pod range");
 });
 
 t.test("a broad ipBlock names the overlap, and except can exclude it", async (t) => {

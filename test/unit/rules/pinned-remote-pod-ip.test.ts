@@ -11,7 +11,7 @@ t.test("a /32 inside a routed remote's pod range", async (t) => {
   t.equal(f.certainty, "likely");
   t.equal(f.path, "spec.ingress[0].from[0].ipBlock");
   t.match(f.message, "ipBlock 10.200.4.17/32 pins individual pod addresses of azure-north; pod IPs change");
-  t.match(f.fix, "azure-north's pod range 10.200.0.0/16, fd00:200::/56");
+  t.equal(f.fix, "Allow a stable range instead: azure-north's pod range (ipBlock cidr 10.200.0.0/16), or a dedicated IP pool or egress gateway for those pods.");
 });
 
 t.test("the /28 and /124 boundaries", async (t) => {
@@ -22,6 +22,7 @@ t.test("the /28 and /124 boundaries", async (t) => {
   const six = only(RULE, egressTo([ipBlock("fd00:200::10/124")]));
   t.equal(six.path, "spec.egress[0].to[0].ipBlock");
   t.match(six.message, "fd00:200::10/124");
+  t.match(six.fix, "azure-north's pod range (ipBlock cidr fd00:200::/56),", "the flagged block's family");
   t.ok(silent(ingressFrom([ipBlock("fd00:200::/123")])), "IPv6 /123 is silent");
   t.ok(only(RULE, ingressFrom([ipBlock("10.200.4.16/28", ["10.200.4.16/29"])])), "except does not widen it");
 });

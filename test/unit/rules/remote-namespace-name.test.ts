@@ -17,7 +17,28 @@ t.test("names a namespace declared only in a remote (no cluster facts)", async (
   t.match(f.message, "selects namespace payments by name, declared in remote cluster aws-east; the CNI resolves namespaces only in this cluster");
   t.notMatch(f.message, /absent here/, "without facts it cannot say the namespace is absent");
   t.notMatch(f.message, /No peer of/, "a likely finding never claims the rule is dead");
-  t.match(f.fix, /ipBlock/);
+  t.equal(
+    f.fix,
+    "Allow aws-east's NAT source addresses instead (ipBlock cidr 203.0.113.10/32). Keep at least one peer in the rule: an empty `from` allows all traffic.",
+    "ingress from a nat remote: its NAT source addresses, never its hidden pod range",
+  );
+});
+
+t.test("the fix names the addresses each owning remote's traffic carries in that direction", async (t) => {
+  const loaded = multicloud((d) => {
+    const remotes = d.remoteClusters as Record<string, unknown>[];
+    remotes[1]!.namespaces = ["analytics"];
+    remotes[2]!.namespaces = ["analytics", "billing"];
+  });
+  t.equal(
+    only(RULE, egressTo([byName("ledger")])).fix,
+    "Dial aws-east through its exposed addresses instead (ipBlock cidr 198.51.100.0/28). Keep at least one peer in the rule: an empty `to` allows all traffic.",
+  );
+  t.match(only(RULE, egressTo([byName("billing")]), loaded).fix, /^Allow onprem-south's pod range \(ipBlock cidr 10\.210\.0\.0\/16 or ipBlock cidr fd00:210::\/56\) instead: the routed link keeps pod addresses\. /);
+  t.match(only(RULE, ingressFrom([byName("billing")]), loaded).fix, /^Allow onprem-south's node range \(ipBlock cidr 10\.211\.0\.0\/20\) instead: it rewrites pod sources to its node addresses\. /);
+  const both = only(RULE, ingressFrom([byName("analytics")]), loaded);
+  t.match(both.message, "declared in remote cluster azure-north, onprem-south;");
+  t.match(both.fix, /^Allow azure-north's pod range \(ipBlock cidr 10\.200\.0\.0\/16 or ipBlock cidr fd00:200::\/56\) instead: the routed link keeps pod addresses\. Allow onprem-south's node range /);
 });
 
 t.test("with the live namespace list", async (t) => {
