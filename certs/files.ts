@@ -36,20 +36,23 @@ async function writeAtomically(path: string, data: string, mode: number): Promis
   await rename(tmp, path);
 }
 
-/** Writes the CA and serving pair into `dir`; private keys are readable by the owner only. */
-export async function writeCertFiles(dir: string, ca: CertKeyPair, serving: CertKeyPair): Promise<Record<keyof typeof CERT_FILES, string>> {
+/** Writes a serving pair into `dir`, key first: a reader that sees the new cert also finds its key. */
+export async function writeServingFiles(dir: string, serving: CertKeyPair): Promise<{ cert: string; key: string }> {
   await mkdir(dir, { recursive: true });
-  const paths = {
-    caCert: join(dir, CERT_FILES.caCert),
-    caKey: join(dir, CERT_FILES.caKey),
-    cert: join(dir, CERT_FILES.cert),
-    key: join(dir, CERT_FILES.key),
-  };
-  await writeAtomically(paths.caCert, ca.cert, 0o644);
-  await writeAtomically(paths.caKey, ca.key, 0o600);
+  const paths = { cert: join(dir, CERT_FILES.cert), key: join(dir, CERT_FILES.key) };
   await writeAtomically(paths.key, serving.key, 0o600);
   await writeAtomically(paths.cert, serving.cert, 0o644);
   return paths;
+}
+
+/** Writes the CA and serving pair into `dir`; private keys are readable by the owner only. */
+export async function writeCertFiles(dir: string, ca: CertKeyPair, serving: CertKeyPair): Promise<Record<keyof typeof CERT_FILES, string>> {
+  await mkdir(dir, { recursive: true });
+  const caCert = join(dir, CERT_FILES.caCert);
+  const caKey = join(dir, CERT_FILES.caKey);
+  await writeAtomically(caCert, ca.cert, 0o644);
+  await writeAtomically(caKey, ca.key, 0o600);
+  return { caCert, caKey, ...(await writeServingFiles(dir, serving)) };
 }
 
 /** An existing CA in `dir`, if both its files are there. */

@@ -1,18 +1,21 @@
-import type { V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
+import type { V1MutatingWebhookConfiguration, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { Document, isMap, isScalar, isSeq } from "yaml";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../policies/index.js";
 
 /** How the apiserver reaches netguard: an in-cluster Service, or a URL (local runs and tests). */
 export type WebhookTarget = { service: { name: string; namespace: string; port?: number } } | { url: string };
 
 export interface WebhookConfigurationOptions {
-  /** PEM of the CA that signed the serving certificate. */
-  caCert: string;
+  /** PEM of the CA(s) that the apiserver trusts for netguard; without it no caBundle is set (it is injected later). */
+  caCert?: string;
   target: WebhookTarget;
   /** metadata.name of both configurations. */
   name?: string;
-  /** Namespaces whose NetworkPolicies are never sent to netguard, so the control plane and netguard can always recover. */
+  /** Namespaces never sent to netguard (neither they nor their NetworkPolicies), so the control plane and netguard can always recover. */
   excludedNamespaces?: readonly string[];
   timeoutSeconds?: number;
+  /** The ConfigMap holding netguard's config, checked on CREATE/UPDATE; null leaves ConfigMaps alone. */
+  configMap?: { namespace: string; name: string } | null;
 }
 
 export interface WebhookConfigurations {
@@ -24,26 +27,88 @@ export const WEBHOOK_NAMES = {
   validateNetworkPolicies: "networkpolicies.validate.netguard.dev",
   validateNamespaces: "namespaces.validate.netguard.dev",
   mutateNamespaces: "namespaces.mutate.netguard.dev",
+  validateConfig: "config.validate.netguard.dev",
 } as const;
 
+/** Where netguard's GuardrailConfig lives in a cluster (manifests/base/config.yaml): validated on admission. */
+export const NETGUARD_CONFIG_MAP = { namespace: "netguard-system", name: "netguard-config", key: "config.yaml" } as const;
+
 const FAILURE_POLICY_WHY: Record<string, string> = {
+  [WEBHOOK_NAMES.validateConfig]:
+    "Ignore: when netguard is down (a bad config at startup, say), fixing its ConfigMap must not wait for netguard.\n" +
+    "Only netguard's own ConfigMap is sent; a config that slipped through is still refused by netguard's reload.",
   [WEBHOOK_NAMES.validateNetworkPolicies]:
     "Fail: a guardrail that lets policies through whenever netguard is unreachable is not a guardrail.\n" +
-    "The namespaceSelector keeps kube-system and netguard-system out, so the cluster and netguard can still recover.",
-  [WEBHOOK_NAMES.validateNamespaces]: "Fail: a reserved cluster label set while netguard is down would never be checked.",
+    "The namespaceSelector keeps kube-system and netguard-system out, so the cluster and netguard can still recover;\n" +
+    "deleting a policy netguard does not manage never waits for it.",
+  [WEBHOOK_NAMES.validateNamespaces]:
+    "Fail: a reserved cluster label set while netguard is down would never be checked.\n" +
+    "Only creates and label changes are sent, never for kube-system or netguard-system.",
   [WEBHOOK_NAMES.mutateNamespaces]:
-    "Fail: a namespace created without the cluster label would make remote-cluster-selector reason about a false topology.",
+    "Fail: a namespace created without the cluster label would make remote-cluster-selector reason about a false topology.\n" +
+    "Only creates and label changes are sent, never for kube-system or netguard-system.",
 };
 
-function clientConfig(target: WebhookTarget, path: string, caBundle: string) {
-  if ("url" in target) return { url: `${target.url.replace(/\/+$/, "")}${path}`, caBundle };
+function clientConfig(target: WebhookTarget, path: string, caBundle: string | undefined) {
+  const ca = caBundle === undefined ? {} : { caBundle };
+  if ("url" in target) return { url: `${target.url.replace(/\/+$/, "")}${path}`, ...ca };
   const { name, namespace, port = 443 } = target.service;
-  return { service: { name, namespace, path, port }, caBundle };
+  return { service: { name, namespace, path, port }, ...ca };
 }
 
-/** The Validating and Mutating webhook configurations for netguard, with the caBundle filled in. */
+const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(", ")}]`;
+
+/**
+ * Namespace requests netguard has nothing to say about never depend on it being up: the excluded
+ * namespaces themselves, and UPDATEs that leave the labels alone (the guardrails only judge label
+ * changes; a namespace that predates netguard gets its cluster label from the controller's backfill).
+ */
+function namespaceConditions(excluded: readonly string[]) {
+  return [
+    { name: "not-excluded-namespace", expression: `!has(object.metadata.name) || !(object.metadata.name in ${celList(excluded)})` },
+    {
+      name: "create-or-labels-changed",
+      expression:
+        "request.operation == 'CREATE' || has(object.metadata.labels) != has(oldObject.metadata.labels) || " +
+        "(has(object.metadata.labels) && object.metadata.labels != oldObject.metadata.labels)",
+    },
+  ];
+}
+
+/** Deleting a NetworkPolicy is only judged for the baselines netguard manages; other deletes never wait for it. */
+const networkPolicyConditions = () => [
+  {
+    name: "delete-only-if-managed",
+    expression:
+      `request.operation != 'DELETE' || (has(oldObject.metadata.labels) && '${MANAGED_BY_LABEL}' in oldObject.metadata.labels && ` +
+      `oldObject.metadata.labels['${MANAGED_BY_LABEL}'] == '${MANAGED_BY_VALUE}')`,
+  },
+];
+
+/** netguard's own ConfigMap, so that an invalid GuardrailConfig is refused at `kubectl apply` time. */
+function configMapWebhooks(
+  options: WebhookConfigurationOptions,
+  caBundle: string | undefined,
+  common: () => Pick<V1ValidatingWebhook, "admissionReviewVersions" | "sideEffects" | "timeoutSeconds" | "failurePolicy" | "matchPolicy">,
+): V1ValidatingWebhook[] {
+  const target = options.configMap === undefined ? NETGUARD_CONFIG_MAP : options.configMap;
+  if (!target) return [];
+  return [
+    {
+      name: WEBHOOK_NAMES.validateConfig,
+      clientConfig: clientConfig(options.target, "/validate", caBundle),
+      rules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" }],
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": target.namespace } },
+      matchConditions: [{ name: "netguard-config-only", expression: `object.metadata.name == '${target.name}'` }],
+      ...common(),
+      failurePolicy: "Ignore",
+    },
+  ];
+}
+
+/** The Validating and Mutating webhook configurations for netguard, with the caBundle filled in when a CA is given. */
 export function buildWebhookConfigurations(options: WebhookConfigurationOptions): WebhookConfigurations {
-  const caBundle = Buffer.from(options.caCert).toString("base64");
+  const caBundle = options.caCert === undefined ? undefined : Buffer.from(options.caCert).toString("base64");
   const name = options.name ?? "netguard";
   const excluded = options.excludedNamespaces ?? ["kube-system", "netguard-system"];
   const common = () => ({
@@ -73,14 +138,17 @@ export function buildWebhookConfigurations(options: WebhookConfigurationOptions)
             },
           ],
           namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...excluded] }] },
+          matchConditions: networkPolicyConditions(),
           ...common(),
         },
         {
           name: WEBHOOK_NAMES.validateNamespaces,
           clientConfig: clientConfig(options.target, "/validate", caBundle),
           rules: [namespaceRule(["CREATE", "UPDATE"])],
+          matchConditions: namespaceConditions(excluded),
           ...common(),
         },
+        ...configMapWebhooks(options, caBundle, common),
       ],
     },
     mutating: {
@@ -94,6 +162,7 @@ export function buildWebhookConfigurations(options: WebhookConfigurationOptions)
           rules: [namespaceRule(["CREATE", "UPDATE"])],
           // The patch only adds a missing label, so calling it again after other mutations is harmless.
           reinvocationPolicy: "IfNeeded",
+          matchConditions: namespaceConditions(excluded),
           ...common(),
         },
       ],

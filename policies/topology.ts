@@ -57,6 +57,16 @@ function remoteRanges(remote: RemoteCluster): RemoteRanges {
   };
 }
 
+/**
+ * A remote's own addresses that packets across the link carry: none behind NAT; all of a routed remote's,
+ * except snatted pod sources arriving here. Not r.all minus r.hidden: a routed remote's node range may
+ * overlap its own pod range (pods and nodes share a subnet with Azure CNI), and node sources do arrive.
+ */
+function carriedBy(r: RemoteRanges, d: Direction): AddressSet {
+  if (r.remote.connectivity === "nat") return AddressSet.empty;
+  return d === "ingress" && r.remote.snatToNodes ? r.services.union(r.nodes) : r.all;
+}
+
 export function buildTopology(config: GuardrailConfig): Topology {
   const pods = setOf(config.cluster.podCIDRs);
   const services = setOf(config.cluster.serviceCIDRs);
@@ -70,7 +80,7 @@ export function buildTopology(config: GuardrailConfig): Topology {
   const hiddenIn = (d: Direction): AddressSet => {
     const claimed = union((r) => r.hidden[d]);
     // Anything a remote does not hide in this direction is carried by some packet.
-    const carried = localAll.union(translated).union(union((r) => r.all.subtract(r.hidden[d])));
+    const carried = localAll.union(translated).union(union((r) => carriedBy(r, d)));
     return claimed.subtract(carried);
   };
   return {

@@ -99,12 +99,28 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const app = buildApp({ tls: serving, state, metrics, logger, bodyLimit: options.bodyLimit });
   const watches: FileWatch[] = [];
+  // Requests being answered right now. Node's server.close() only closes connections it deems idle, and a
+  // connection that completed TLS but never carried a request (the apiserver's HTTP client dials spare
+  // ones under load) is not: shutdown would wait out the whole grace period for nothing. Once no request
+  // is in flight, every connection is closed.
+  let inFlight = 0;
+  app.server.on("request", (_req, res) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
   const close = async () => {
     state.closing = true;
     for (const w of watches) w.close();
     const force = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? 25_000);
-    await app.close();
-    clearTimeout(force);
+    const drained = setInterval(() => {
+      if (inFlight === 0) app.server.closeAllConnections();
+    }, 50);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(force);
+      clearInterval(drained);
+    }
     await generated?.remove();
   };
 

@@ -2,13 +2,14 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { Metrics } from "../metrics.js";
 import type { ServerState } from "../state.js";
 import { mutationFor, validateRequest, type CheckContext } from "./checks.js";
+import { checkConfigMap, configMapResponse, isConfigMapRequest } from "./config-map.js";
 import { decide, outcome } from "./decide.js";
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionResponse } from "./review.js";
 
 type Webhook = "validate" | "mutate";
 
 // Metric labels take only these kinds, so a client sending made-up kinds cannot grow the label set.
-const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace"]);
+const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace", "ConfigMap"]);
 
 interface Decision {
   response: AdmissionResponse;
@@ -24,6 +25,11 @@ function subjectOf(request: AdmissionRequest): string {
 }
 
 function validate(request: AdmissionRequest, ctx: CheckContext, metrics: Metrics, log: FastifyBaseLogger): Decision {
+  if (isConfigMapRequest(request)) {
+    const verdict = checkConfigMap(request);
+    const response = configMapResponse(request.uid, request, verdict);
+    return { response, decision: response.allowed ? (response.warnings ? "warned" : "allowed") : "denied", rules: response.allowed ? [] : ["invalid-config"] };
+  }
   const mode = ctx.loaded.config.mode;
   const result = validateRequest(request, ctx);
   for (const failure of result.ruleFailures) {

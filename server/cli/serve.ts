@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { pino, type Logger } from "pino";
 import { hostname } from "node:os";
+import type { SelfManagedCerts } from "../../certs/self-managed.js";
 import type { Controller } from "../controller/index.js";
 import { ownUsername } from "../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
@@ -15,6 +16,9 @@ options:
   --config FILE           GuardrailConfig (YAML or JSON), reloaded when it changes (default: built-in)
   --cert FILE --key FILE  serving certificate and key, reloaded when they change
                           (default: a self-signed pair for 127.0.0.1 in a temporary directory)
+  --self-managed-certs    keep the CA and serving certificate in the Secret netguard-tls (in the lease
+                          namespace), rotate them, and inject the caBundle into the webhooks
+  --cert-dir DIR          where --self-managed-certs writes the serving pair (default /tmp/netguard-tls)
   --port N                HTTPS port; 0 picks a free one (default 8443)
   --host ADDR             address to listen on (default 0.0.0.0)
   --kubeconfig FILE       cluster credentials; netguard's own identity there counts as privileged
@@ -31,6 +35,8 @@ const options = {
   config: { type: "string" },
   cert: { type: "string" },
   key: { type: "string" },
+  "self-managed-certs": { type: "boolean" },
+  "cert-dir": { type: "string", default: "/tmp/netguard-tls" },
   port: { type: "string", default: "8443" },
   host: { type: "string", default: "0.0.0.0" },
   kubeconfig: { type: "string" },
@@ -90,6 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) return usageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
   if (Boolean(values.cert) !== Boolean(values.key)) return usageError("--cert and --key go together");
+  if (values["self-managed-certs"] && values.cert) return usageError("--self-managed-certs and --cert/--key exclude each other");
   const level = values["log-level"];
   if (!["trace", "debug", "info", "warn", "error"].includes(level)) return usageError(`unknown --log-level "${level}"`);
 
@@ -104,11 +111,23 @@ export async function run(argv: string[]): Promise<number> {
   let controller: Controller | undefined;
   // Listen for signals before starting anything: a SIGTERM during startup still shuts down cleanly.
   const signalled = untilSignal();
+  let certs: SelfManagedCerts | undefined;
   try {
+    if (values["self-managed-certs"]) {
+      if (!inCluster) throw new StartupError("--self-managed-certs needs cluster credentials (--kubeconfig or a pod's service account)");
+      const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
+      const { startSelfManagedCerts } = await import("../../certs/self-managed.js");
+      certs = await startSelfManagedCerts({
+        clients: kubeClients(loadKubeConfig(values.kubeconfig)),
+        namespace: values["lease-namespace"],
+        dir: values["cert-dir"],
+        log: logger.child({ component: "certs" }),
+      });
+    }
     const server = await startServer({
       configPath: values.config,
-      certPath: values.cert,
-      keyPath: values.key,
+      certPath: certs?.certPath ?? values.cert,
+      keyPath: certs?.keyPath ?? values.key,
       port,
       host: values.host,
       logger,
@@ -133,10 +152,13 @@ export async function run(argv: string[]): Promise<number> {
     const signal = await signalled;
     logger.info({ signal }, "shutting down: finishing requests in flight");
     await controller?.stop();
+    await certs?.stop();
     await server.close();
     logger.info("stopped");
+    if (process.env.NETGUARD_DEBUG_HANDLES) setTimeout(() => logger.warn({ resources: process.getActiveResourcesInfo() }, "DEBUG active"), 300).unref();
     return 0;
   } catch (error) {
+    await certs?.stop();
     if (!(error instanceof StartupError)) throw error;
     process.stderr.write(`netguard serve: ${error.message}\n`);
     return 2;

@@ -17,17 +17,34 @@ export interface AuditLoopDeps {
   log: Logger;
   metrics: ControllerMetrics;
   intervalMs: number;
+  /** After a change in the cluster, the next scan runs at most this long afterwards (default min(interval, 10 s)). */
+  changeDelayMs?: number;
 }
 
 const base = { group: REPORT_GROUP, version: REPORT_VERSION };
 const SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
-/** Periodically audits the cached cluster state and mirrors it into PolicyReports. */
+/** What one write of the reports did. */
+interface WriteStats {
+  created: number;
+  updated: number;
+  deleted: number;
+  failed: number;
+}
+
+/**
+ * Audits the cached cluster state at start, periodically, and soon after a change, and mirrors the
+ * findings into PolicyReports (one per namespace with findings) and one ClusterPolicyReport
+ * (Namespace findings). Reports of namespaces without findings are deleted: reports show the
+ * current state. Scans never overlap; a trigger during a scan joins it.
+ */
 export class AuditLoop {
   private timer: NodeJS.Timeout | undefined;
+  private dueAt = Number.POSITIVE_INFINITY;
   private running: Promise<CheckReport | undefined> | undefined;
   private stopped = false;
   private warnedNoCrd = false;
+  private last: CheckReport | undefined;
 
   constructor(private readonly deps: AuditLoopDeps) {}
 
@@ -40,17 +57,35 @@ export class AuditLoop {
     clearTimeout(this.timer);
   }
 
+  /** The findings of the last completed scan. */
+  lastReport(): CheckReport | undefined {
+    return this.last;
+  }
+
+  /** Something changed: make sure a scan runs within changeDelayMs (coalesces bursts of changes). */
+  changed(): void {
+    if (this.stopped) return;
+    const delay = this.deps.changeDelayMs ?? Math.min(this.deps.intervalMs, 10_000);
+    if (Date.now() + delay < this.dueAt) this.schedule(delay);
+  }
+
   /** Runs a scan now (or joins the one running) and reschedules the next. */
   trigger(): Promise<CheckReport | undefined> {
     this.running ??= this.scan().finally(() => {
       this.running = undefined;
-      clearTimeout(this.timer);
-      if (!this.stopped) {
-        this.timer = setTimeout(() => void this.trigger(), this.deps.intervalMs);
-        this.timer.unref();
-      }
+      if (!this.stopped) this.schedule(this.deps.intervalMs);
     });
     return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.dueAt = Date.now() + delayMs;
+    this.timer = setTimeout(() => {
+      this.dueAt = Number.POSITIVE_INFINITY;
+      void this.trigger();
+    }, delayMs);
+    this.timer.unref();
   }
 
   private async scan(): Promise<CheckReport | undefined> {
@@ -59,55 +94,109 @@ export class AuditLoop {
     const loaded = this.deps.config();
     const snapshot = { namespaces: namespaces.list(), policies: policies.list() };
     const report = auditSnapshot(snapshot, loaded);
+    const evaluatedMs = performance.now() - started;
     metrics.auditFindings.reset();
-    for (const f of report.findings) metrics.auditFindings.inc({ rule: f.rule, action: f.action });
+    const byRule: Record<string, number> = {};
+    for (const f of report.findings) {
+      metrics.auditFindings.inc({ rule: f.rule, action: f.action });
+      byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+    }
     const uids = new Map<string, string | undefined>();
     for (const n of snapshot.namespaces) uids.set(`Namespace/${n.metadata?.name}`, n.metadata?.uid);
     for (const p of snapshot.policies) uids.set(`NetworkPolicy/${p.metadata?.namespace}/${p.metadata?.name}`, p.metadata?.uid);
     const uidOf = (ref: ObjectRef): string | undefined => uids.get(ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`);
+    const terminating = new Set(snapshot.namespaces.filter((n) => n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ""));
+    let writes: WriteStats | undefined;
     try {
-      await this.write(buildPolicyReports(report, uidOf));
+      writes = await this.write(buildPolicyReports(report, uidOf), terminating);
     } catch (error) {
+      metrics.auditWriteErrors.inc();
       log.warn({ err: apiErrorMessage(error) }, "could not write policy reports");
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.auditDuration.observe(seconds);
-    log.info({ policies: snapshot.policies.length, namespaces: snapshot.namespaces.length, findings: report.findings.length, ms: Math.round(seconds * 1000) }, "audit scan");
+    metrics.auditLastRun.set(Date.now() / 1000);
+    this.last = report;
+    log.info(
+      {
+        policies: snapshot.policies.length,
+        namespaces: snapshot.namespaces.length,
+        findings: report.findings.length,
+        byRule,
+        evaluateMs: Math.round(evaluatedMs),
+        ms: Math.round(seconds * 1000),
+        reports: writes,
+      },
+      "audit scan",
+    );
     return report;
   }
 
-  private async write(desired: { namespaced: Map<string, PolicyReport>; cluster: PolicyReport }): Promise<void> {
-    const { custom } = this.deps;
+  private async write(desired: { namespaced: Map<string, PolicyReport>; cluster: PolicyReport }, terminating: ReadonlySet<string>): Promise<WriteStats | undefined> {
+    const { custom, log, metrics } = this.deps;
+    const stats: WriteStats = { created: 0, updated: 0, deleted: 0, failed: 0 };
     let existing: PolicyReport[];
     try {
-      const list = (await custom.listClusterCustomObject({ ...base, plural: "policyreports", labelSelector: SELECTOR })) as { items: PolicyReport[] };
-      existing = list.items;
+      existing = await this.listReports();
     } catch (error) {
       if (apiStatus(error) !== 404) throw error;
-      if (!this.warnedNoCrd) this.deps.log.warn("PolicyReport CRDs are not installed; findings go to logs and metrics only");
+      if (!this.warnedNoCrd) log.warn("PolicyReport CRDs are not installed; findings go to logs and metrics only");
       this.warnedNoCrd = true;
-      return;
+      return undefined;
     }
+    if (this.warnedNoCrd) log.info("PolicyReport CRDs found; writing reports");
+    this.warnedNoCrd = false;
+    // One report failing (a namespace being deleted, a quota) must not keep the others stale.
+    const attempt = async (what: string, namespace: string | undefined, call: () => Promise<unknown>, counter: keyof WriteStats | undefined): Promise<void> => {
+      try {
+        const result = await call();
+        const done = counter ?? (typeof result === "string" ? (result as keyof WriteStats) : undefined);
+        if (done) stats[done]++;
+      } catch (error) {
+        if (apiStatus(error) === 404 && counter === "deleted") return; // already gone
+        stats.failed++;
+        metrics.auditWriteErrors.inc();
+        log.warn({ namespace, err: apiErrorMessage(error) }, `could not ${what} a PolicyReport`);
+      }
+    };
+    const byNamespace = new Map(existing.map((r) => [r.metadata.namespace ?? "", r]));
     for (const old of existing) {
       const ns = old.metadata.namespace!;
-      if (!desired.namespaced.has(ns)) {
-        await custom.deleteNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: old.metadata.name });
+      if (!desired.namespaced.has(ns) && !terminating.has(ns)) {
+        await attempt("delete", ns, () => custom.deleteNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: old.metadata.name }), "deleted");
       }
     }
     for (const [ns, report] of desired.namespaced) {
-      const old = existing.find((r) => r.metadata.namespace === ns && r.metadata.name === REPORT_NAME);
+      if (terminating.has(ns)) continue;
+      const old = byNamespace.get(ns);
       if (sameResults(old, report)) continue;
       if (old) {
         report.metadata.resourceVersion = old.metadata.resourceVersion;
-        await custom.replaceNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: REPORT_NAME, body: report });
+        await attempt("update", ns, () => custom.replaceNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: REPORT_NAME, body: report }), "updated");
       } else {
-        await custom.createNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, body: report });
+        await attempt("create", ns, () => custom.createNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, body: report }), "created");
       }
     }
-    await this.writeCluster(desired.cluster);
+    await attempt("write the cluster", undefined, () => this.writeCluster(desired.cluster), undefined);
+    return stats;
   }
 
-  private async writeCluster(report: PolicyReport): Promise<void> {
+  /** Every PolicyReport netguard wrote, across namespaces, page by page. */
+  private async listReports(): Promise<PolicyReport[]> {
+    const items: PolicyReport[] = [];
+    let _continue: string | undefined;
+    do {
+      const page = (await this.deps.custom.listClusterCustomObject({ ...base, plural: "policyreports", labelSelector: SELECTOR, limit: 500, _continue })) as {
+        items: PolicyReport[];
+        metadata?: { _continue?: string; continue?: string };
+      };
+      items.push(...page.items.filter((r) => r.metadata.name === REPORT_NAME));
+      _continue = page.metadata?.continue ?? page.metadata?._continue;
+    } while (_continue);
+    return items;
+  }
+
+  private async writeCluster(report: PolicyReport): Promise<"created" | "updated" | undefined> {
     const { custom } = this.deps;
     let old: PolicyReport | undefined;
     try {
@@ -115,12 +204,13 @@ export class AuditLoop {
     } catch (error) {
       if (apiStatus(error) !== 404) throw error;
     }
-    if (sameResults(old, report)) return;
+    if (sameResults(old, report)) return undefined;
     if (old) {
       report.metadata.resourceVersion = old.metadata.resourceVersion;
       await custom.replaceClusterCustomObject({ ...base, plural: "clusterpolicyreports", name: REPORT_NAME, body: report });
-    } else {
-      await custom.createClusterCustomObject({ ...base, plural: "clusterpolicyreports", body: report });
+      return "updated";
     }
+    await custom.createClusterCustomObject({ ...base, plural: "clusterpolicyreports", body: report });
+    return "created";
   }
 }

@@ -1,4 +1,4 @@
-import type * as k8s from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import {
   baselineDrifted,
@@ -23,12 +23,18 @@ export interface BaselineReconcilerDeps {
   metrics: ControllerMetrics;
   /** Field manager recorded on every write. */
   fieldManager?: string;
+  concurrency?: number;
 }
+
+const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch);
 
 /**
  * Keeps the baseline NetworkPolicy in every protected namespace exactly as configured:
  * creates it, repairs drift and deletion, removes it on opt-out. It also backfills the cluster
  * label on namespaces that predate netguard. In audit mode it writes nothing.
+ *
+ * Every decision is made from the informer caches; a write the apiserver rejects is retried
+ * with per-key exponential backoff (never a hot loop), counted and logged.
  */
 export class BaselineReconciler {
   readonly queue: WorkQueue;
@@ -37,6 +43,7 @@ export class BaselineReconciler {
 
   constructor(private readonly deps: BaselineReconcilerDeps) {
     this.queue = new WorkQueue((ns) => this.reconcile(ns), {
+      concurrency: deps.concurrency ?? 8,
       onError: (ns, error, attempt, retryInMs) => {
         deps.metrics.reconcileErrors.inc();
         deps.log.warn({ namespace: ns, attempt, retryInMs, err: apiErrorMessage(error) }, "baseline reconcile failed; will retry");
@@ -55,6 +62,11 @@ export class BaselineReconciler {
 
   stop(): void {
     this.queue.stop();
+    this.seenAt.clear();
+  }
+
+  private get fieldManager(): string {
+    return this.deps.fieldManager ?? "netguard";
   }
 
   private async reconcile(name: string): Promise<void> {
@@ -65,60 +77,85 @@ export class BaselineReconciler {
       this.seenAt.delete(name);
       return;
     }
-    const managed = policies.list(name).filter((p) => isManagedPolicy(p as never));
+    if (config.mode === "audit") {
+      // Reported by the audit scan (missing-baseline) and the netguard_namespaces metric; nothing is written.
+      this.seenAt.delete(name);
+      return;
+    }
     const status = baselineStatus(ns as never, config);
     const desired = status === "protected" ? buildBaselinePolicy(name, config) : undefined;
+    if (!desired) this.seenAt.delete(name);
+    const managed = policies.list(name).filter((p) => isManagedPolicy(p as never));
     const stale = managed.filter((p) => p.metadata?.name !== desired?.metadata.name);
-    const current = policies.get(config.baseline.name, name) as unknown as NetworkPolicy | undefined;
-    if (config.mode === "audit") return; // reported by the audit scan; nothing is written
-    if (ns.metadata?.labels?.[config.clusterLabel] === undefined) await this.stampClusterLabel(ns, config.clusterLabel, config.cluster.name);
+    const current = desired ? (policies.get(desired.metadata.name!, name) as unknown as NetworkPolicy | undefined) : undefined;
 
+    // The baseline first: it is what closes the namespace; the label can follow.
     for (const p of stale) {
       await ignoreNotFound(networking.deleteNamespacedNetworkPolicy({ name: p.metadata!.name!, namespace: name }));
       metrics.baselineWrites.inc({ action: "delete" });
       log.info({ namespace: name, policy: p.metadata?.name, status }, "removed managed baseline");
     }
-    if (!desired) return;
-    if (!current) {
-      await this.create(desired);
-    } else if (!isManagedPolicy(current) || baselineDrifted(current, desired)) {
-      await networking.replaceNamespacedNetworkPolicy({
-        name: desired.metadata.name!,
-        namespace: name,
-        body: { ...(desired as k8s.V1NetworkPolicy), metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } } as k8s.V1NetworkPolicy,
-        fieldManager: this.deps.fieldManager ?? "netguard",
-      });
-      metrics.baselineWrites.inc({ action: "repair" });
-      log.info({ namespace: name }, "repaired drifted baseline");
+    if (desired) {
+      if (!current) {
+        await this.create(desired);
+      } else if (!isManagedPolicy(current) || baselineDrifted(current, desired)) {
+        await this.repair(desired, current);
+      }
+      const seen = this.seenAt.get(name);
+      if (seen !== undefined) {
+        metrics.baselineLatency.observe((performance.now() - seen) / 1000);
+        this.seenAt.delete(name);
+      }
     }
-    const seen = this.seenAt.get(name);
-    if (seen !== undefined) {
-      metrics.baselineLatency.observe((performance.now() - seen) / 1000);
-      this.seenAt.delete(name);
-    }
+    if (ns.metadata?.labels?.[config.clusterLabel] === undefined) await this.stampClusterLabel(name, config.clusterLabel, config.cluster.name);
   }
 
-  /** Optimistic update from the cache: a 409 retries with backoff once the cache has caught up. */
-  private async stampClusterLabel(ns: k8s.V1Namespace, key: string, value: string): Promise<void> {
-    const body: k8s.V1Namespace = { ...ns, metadata: { ...ns.metadata, labels: { ...ns.metadata?.labels, [key]: value } } };
-    await this.deps.core.replaceNamespace({ name: ns.metadata!.name!, body, fieldManager: this.deps.fieldManager ?? "netguard" });
-    this.deps.log.info({ namespace: ns.metadata?.name }, "backfilled cluster label");
+  /** A merge patch of one label: no resourceVersion, so no conflict with other writers. */
+  private async stampClusterLabel(name: string, key: string, value: string): Promise<void> {
+    try {
+      await this.deps.core.patchNamespace({ name, body: { metadata: { labels: { [key]: value } } }, fieldManager: this.fieldManager }, mergePatch);
+    } catch (error) {
+      if (apiStatus(error) === 404) return; // gone meanwhile
+      throw error;
+    }
+    this.deps.metrics.baselineWrites.inc({ action: "label" });
+    this.deps.log.info({ namespace: name }, "backfilled cluster label");
   }
 
   private async create(desired: NetworkPolicy): Promise<void> {
     const namespace = desired.metadata.namespace!;
     try {
-      await this.deps.networking.createNamespacedNetworkPolicy({
-        namespace,
-        body: desired as k8s.V1NetworkPolicy,
-        fieldManager: this.deps.fieldManager ?? "netguard",
-      });
-      this.deps.metrics.baselineWrites.inc({ action: "create" });
-      this.deps.log.info({ namespace }, "created baseline");
+      await this.deps.networking.createNamespacedNetworkPolicy({ namespace, body: desired as k8s.V1NetworkPolicy, fieldManager: this.fieldManager });
     } catch (error) {
-      // 409: it exists but the cache has not seen it yet; the watch event will requeue the namespace.
-      if (apiStatus(error) !== 409) throw error;
+      const status = apiStatus(error);
+      // 409: it exists but the cache has not seen it yet; its watch event requeues the namespace.
+      if (status === 409) return;
+      // 404 / 403 "being terminated": the namespace is going away; its delete event ends this.
+      if ((status === 404 || status === 403) && /not found|being terminated/i.test(apiErrorMessage(error))) return;
+      throw error;
     }
+    this.deps.metrics.baselineWrites.inc({ action: "create" });
+    this.deps.log.info({ namespace }, "created baseline");
+  }
+
+  private async repair(desired: NetworkPolicy, current: NetworkPolicy): Promise<void> {
+    const namespace = desired.metadata.namespace!;
+    try {
+      await this.deps.networking.replaceNamespacedNetworkPolicy({
+        name: desired.metadata.name!,
+        namespace,
+        body: { ...(desired as k8s.V1NetworkPolicy), metadata: { ...desired.metadata, resourceVersion: current.metadata.resourceVersion } } as k8s.V1NetworkPolicy,
+        fieldManager: this.fieldManager,
+      });
+    } catch (error) {
+      const status = apiStatus(error);
+      // 409: our cached copy is stale; 404: deleted meanwhile. Either way a watch event is on its way,
+      // and the retry (with backoff) decides again from the fresher cache.
+      if (status === 404) return;
+      throw error;
+    }
+    this.deps.metrics.baselineWrites.inc({ action: "repair" });
+    this.deps.log.info({ namespace }, "repaired drifted baseline");
   }
 }
 

@@ -1,8 +1,9 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { isManagedPolicy, type ClusterFacts, type LoadedConfig } from "../../policies/index.js";
+import { baselineDrifted, buildBaselinePolicy, isManagedPolicy, type ClusterFacts, type LoadedConfig, type NetworkPolicy } from "../../policies/index.js";
 import type { KubeClients } from "../kube/client.js";
+import { listAll } from "../kube/raw.js";
 import { AuditLoop } from "./audit-loop.js";
 import { BaselineReconciler } from "./baseline-reconciler.js";
 import { watchResource, type WatchedResource } from "./informer.js";
@@ -21,10 +22,12 @@ export interface ControllerOptions {
   leaseDurationSeconds?: number;
   retryPeriodMs?: number;
   auditIntervalMs?: number;
+  /** Every namespace is re-checked this often even without events (client-go's resync). */
+  resyncIntervalMs?: number;
 }
 
 export interface Controller {
-  /** Cluster facts for the webhook, from this replica's namespace cache. */
+  /** Cluster facts for the webhook, from this replica's namespace cache (empty until synced). */
   facts(): ClusterFacts;
   /** Resolves once the namespace cache holds the first full list. */
   synced: Promise<void>;
@@ -44,45 +47,65 @@ export interface Controller {
 export function startController(o: ControllerOptions): Controller {
   const { clients, log } = o;
   const names = new Set<string>();
+  let namespacesSynced = false;
   let reconciler: BaselineReconciler | undefined;
   let auditLoop: AuditLoop | undefined;
   let policies: WatchedResource<k8s.V1NetworkPolicy> | undefined;
+  /** Leading and both caches synced: decisions made from the caches are sound. */
+  let ready = false;
+  let resyncTimer: NodeJS.Timeout | undefined;
 
-  const namespaces = watchResource<k8s.V1Namespace>(clients.kc, "/api/v1/namespaces", () => clients.core.listNamespace(), log.child({ informer: "namespaces" }));
-  const metrics = controllerMetrics(o.registry, () => namespaces.cache.list(), o.config, () => (reconciler ? countMissing() : 0));
+  // Declared before the watches start so that their restarts can be counted.
+  const metrics = controllerMetrics(o.registry, {
+    namespaces: () => namespaces.cache.list(),
+    config: o.config,
+    baselineInPlace: () => {
+      const cache = policies?.cache;
+      if (!ready || !cache) return undefined;
+      const { config } = o.config();
+      return (ns) => {
+        const current = cache.get(config.baseline.name, ns) as unknown as NetworkPolicy | undefined;
+        return current !== undefined && isManagedPolicy(current) && !baselineDrifted(current, buildBaselinePolicy(ns, config));
+      };
+    },
+  });
 
-  function countMissing(): number {
-    const { config } = o.config();
-    if (!policies) return 0;
-    return namespaces.cache
-      .list()
-      .filter((ns) => !policies!.cache.get(config.baseline.name, ns.metadata?.name ?? "")).length;
-  }
+  // Lists return the apiserver's JSON, the same shape as watch events (client-node's typed lists rename fields).
+  const list = <T extends k8s.KubernetesObject>(path: string) => () => listAll<T>(clients.kc, path) as Promise<k8s.KubernetesListObject<T>>;
+  const namespaces = watchResource<k8s.V1Namespace>(clients.kc, "/api/v1/namespaces", list("/api/v1/namespaces"), log.child({ informer: "namespaces" }), {
+    onRestart: () => metrics.watchRestarts.inc({ resource: "namespaces" }),
+  });
+  void namespaces.synced.then(() => {
+    namespacesSynced = true;
+    log.info({ namespaces: names.size }, "namespace cache synced");
+  });
 
   namespaces.cache.on("add", (ns) => {
     names.add(ns.metadata?.name ?? "");
     reconciler?.namespaceSeen(ns.metadata?.name ?? "");
+    auditLoop?.changed();
   });
-  namespaces.cache.on("update", (ns) => reconciler?.queue.add(ns.metadata?.name ?? ""));
-  namespaces.cache.on("delete", (ns) => names.delete(ns.metadata?.name ?? ""));
+  namespaces.cache.on("update", (ns) => {
+    reconciler?.queue.add(ns.metadata?.name ?? "");
+    auditLoop?.changed();
+  });
+  namespaces.cache.on("delete", (ns) => {
+    names.delete(ns.metadata?.name ?? "");
+    auditLoop?.changed();
+  });
 
   const lead = (): void => {
     metrics.isLeader.set(1);
     policies = watchResource<k8s.V1NetworkPolicy>(
       clients.kc,
       "/apis/networking.k8s.io/v1/networkpolicies",
-      () => clients.networking.listNetworkPolicyForAllNamespaces(),
+      list("/apis/networking.k8s.io/v1/networkpolicies"),
       log.child({ informer: "networkpolicies" }),
+      { onRestart: () => metrics.watchRestarts.inc({ resource: "networkpolicies" }) },
     );
     const watched = policies;
     reconciler = new BaselineReconciler({ core: clients.core, networking: clients.networking, namespaces: namespaces.cache, policies: watched.cache, config: o.config, log: log.child({ component: "baseline" }), metrics });
     const r = reconciler;
-    const onPolicy = (p: k8s.V1NetworkPolicy): void => {
-      if (isManagedPolicy(p as never) || p.metadata?.name === o.config().config.baseline.name) r.queue.add(p.metadata?.namespace ?? "");
-    };
-    watched.cache.on("add", onPolicy);
-    watched.cache.on("update", onPolicy);
-    watched.cache.on("delete", onPolicy);
     auditLoop = new AuditLoop({
       custom: clients.custom,
       namespaces: namespaces.cache,
@@ -93,15 +116,30 @@ export function startController(o: ControllerOptions): Controller {
       intervalMs: o.auditIntervalMs ?? 5 * 60_000,
     });
     const a = auditLoop;
-    void Promise.all([namespaces.synced, watched.synced]).then(() => {
+    const onPolicy = (p: k8s.V1NetworkPolicy): void => {
+      if (isManagedPolicy(p as never) || p.metadata?.name === o.config().config.baseline.name) r.queue.add(p.metadata?.namespace ?? "");
+      if (ready) a.changed();
+    };
+    watched.cache.on("add", onPolicy);
+    watched.cache.on("update", onPolicy);
+    watched.cache.on("delete", onPolicy);
+    void Promise.all([namespaces.synced, watched.synced]).then(async () => {
       if (reconciler !== r) return; // lost leadership meanwhile
+      ready = true;
+      log.info({ namespaces: namespaces.cache.list().length, policies: watched.cache.list().length }, "caches synced; reconciling every namespace");
       r.enqueueAll(); // backfill every namespace that exists already
-      a.start();
+      resyncTimer = setInterval(() => r.enqueueAll(), o.resyncIntervalMs ?? 10 * 60_000);
+      resyncTimer.unref();
+      // The first audit after the backfill, so that it reports what is left to fix, not the backlog.
+      await Promise.race([r.queue.idle(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+      if (reconciler === r) a.start();
     });
   };
 
   const unlead = (): void => {
     metrics.isLeader.set(0);
+    ready = false;
+    clearInterval(resyncTimer);
     reconciler?.stop();
     auditLoop?.stop();
     void policies?.stop();
@@ -121,19 +159,24 @@ export function startController(o: ControllerOptions): Controller {
     onStartedLeading: lead,
     onStoppedLeading: unlead,
   });
-  void namespaces.synced.then(() => elector.start());
+  let stopping = false;
+  void namespaces.synced.then(() => {
+    if (!stopping) elector.start();
+  });
 
   return {
-    facts: () => ({ localNamespaces: names }),
+    facts: () => (namespacesSynced ? { localNamespaces: names } : {}),
     synced: namespaces.synced,
     isLeader: () => elector.isLeader,
     configChanged: () => {
+      if (!ready) return; // the backfill after sync reads the new config anyway
       reconciler?.enqueueAll();
       void auditLoop?.trigger();
     },
     audit: () => auditLoop,
     reconciler: () => reconciler,
     stop: async () => {
+      stopping = true;
       await elector.stop();
       unlead();
       await namespaces.stop();

@@ -8,9 +8,9 @@ export interface LeaderElectionOptions {
   name: string;
   identity: string;
   log: Logger;
-  /** How long a lease is valid without renewal. */
+  /** How long a lease is valid without renewal (client-go: 15 s). */
   leaseDurationSeconds?: number;
-  /** How often the holder renews and candidates retry. */
+  /** How often the holder renews and candidates retry (default: a fifth of the lease, at most 2 s). */
   retryPeriodMs?: number;
   onStartedLeading(): void;
   onStoppedLeading(): void;
@@ -26,19 +26,43 @@ class MicroTime extends Date {
   }
 }
 
-/** Lease times come back from a read as strings (client-node does not parse MicroTime). */
-const micro = (d: Date | string | undefined): MicroTime | undefined => (d ? new MicroTime(new Date(d).getTime()) : undefined);
+/**
+ * client-node does not know the V1MicroTime type when deserialising, so a Lease read from the
+ * apiserver carries its times as strings (already in MicroTime format), not Dates. Either way,
+ * this yields something that serialises as a MicroTime.
+ */
+const micro = (d: Date | string | undefined): MicroTime | undefined => {
+  if (d === undefined || d === null) return undefined;
+  const ms = new Date(d).getTime();
+  return Number.isNaN(ms) ? undefined : new MicroTime(ms);
+};
+
+const timeOf = (d: Date | string | undefined): number => {
+  const ms = d === undefined || d === null ? Number.NaN : new Date(d).getTime();
+  return Number.isNaN(ms) ? 0 : ms;
+};
+
+/** Rejects when a call has not settled in time, so a hung connection cannot freeze the election. */
+function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Lease-based leader election (coordination.k8s.io/v1), the protocol client-go uses:
  * acquire a free or expired lease with an optimistic-concurrency update, renew it while leading,
- * step down as soon as a renewal fails past the lease duration.
+ * step down when no renewal succeeded within the renew deadline (two thirds of the lease), so the
+ * old leader has stopped before any candidate can consider the lease expired.
  */
 export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
   private lastRenew = 0;
   private stopped = false;
+  private ticking: Promise<void> | undefined;
 
   constructor(private readonly o: LeaderElectionOptions) {}
 
@@ -47,20 +71,25 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.ticking = this.tick();
   }
 
   /** Stops campaigning; a leader releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.ticking?.catch(() => undefined);
     if (!this.leading) return;
     this.setLeading(false);
     try {
-      const lease = await this.o.coordination.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
-      if (lease.spec?.holderIdentity === this.o.identity) {
-        lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, acquireTime: micro(lease.spec.acquireTime), renewTime: micro(lease.spec.renewTime) };
-        await this.o.coordination.replaceNamespacedLease({ name: this.o.name, namespace: this.o.namespace, body: lease });
+      const { coordination, name, namespace, identity } = this.o;
+      const lease = await withTimeout(coordination.readNamespacedLease({ name, namespace }), this.callTimeoutMs, "reading the lease");
+      if (lease.spec?.holderIdentity === identity) {
+        // What client-go's ReleaseOnCancel writes: no holder, a 1 s lease that is already expired.
+        const now = new MicroTime();
+        lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, acquireTime: now, renewTime: now };
+        await withTimeout(coordination.replaceNamespacedLease({ name, namespace, body: lease }), this.callTimeoutMs, "releasing the lease");
+        this.o.log.info({ lease: `${namespace}/${name}` }, "released the leader lease");
       }
     } catch (error) {
       this.o.log.warn({ err: apiErrorMessage(error) }, "could not release the leader lease");
@@ -71,16 +100,36 @@ export class LeaderElector {
     return (this.o.leaseDurationSeconds ?? 15) * 1000;
   }
 
+  /** client-go's renewDeadline: a leader that could not renew for this long stops leading. */
+  private get renewDeadlineMs(): number {
+    return (this.durationMs * 2) / 3;
+  }
+
+  private get retryMs(): number {
+    return this.o.retryPeriodMs ?? Math.max(200, Math.min(2000, this.durationMs / 5));
+  }
+
+  private get callTimeoutMs(): number {
+    return Math.max(1000, Math.min(5000, this.renewDeadlineMs / 2));
+  }
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     try {
       await this.tryAcquireOrRenew();
     } catch (error) {
-      this.o.log.warn({ err: apiErrorMessage(error) }, "leader election: lease update failed");
+      const conflict = apiStatus(error) === 409;
+      // A 409 is another candidate winning the same round: expected, not worth a warning.
+      this.o.log[conflict ? "debug" : "warn"]({ err: apiErrorMessage(error), leading: this.leading }, "leader election: lease update failed");
     }
-    if (this.leading && Date.now() - this.lastRenew > this.durationMs) this.setLeading(false);
+    if (this.leading && Date.now() - this.lastRenew > this.renewDeadlineMs) {
+      this.o.log.warn({ lastRenewMsAgo: Date.now() - this.lastRenew }, "could not renew the leader lease in time");
+      this.setLeading(false);
+    }
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs ?? 2000);
+      this.timer = setTimeout(() => {
+        this.ticking = this.tick();
+      }, this.retryMs);
       this.timer.unref();
     }
   }
@@ -90,23 +139,26 @@ export class LeaderElector {
     const now = new MicroTime();
     let lease: k8s.V1Lease;
     try {
-      lease = await coordination.readNamespacedLease({ name, namespace });
+      lease = await withTimeout(coordination.readNamespacedLease({ name, namespace }), this.callTimeoutMs, "reading the lease");
     } catch (error) {
       if (apiStatus(error) !== 404) throw error;
-      await coordination.createNamespacedLease({
-        namespace,
-        body: {
-          metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds: this.durationMs / 1000, acquireTime: now, renewTime: now, leaseTransitions: 0 },
-        },
-      });
-      this.renewed();
+      await withTimeout(
+        coordination.createNamespacedLease({
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            spec: { holderIdentity: identity, leaseDurationSeconds: this.durationMs / 1000, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+          },
+        }),
+        this.callTimeoutMs,
+        "creating the lease",
+      );
+      this.renewed(now.getTime());
       return;
     }
     const spec = lease.spec ?? {};
-    const held = spec.holderIdentity && spec.holderIdentity !== identity;
-    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0; // a string at runtime, see micro()
-    const expired = renewedAt + (spec.leaseDurationSeconds ?? 15) * 1000 < now.getTime();
+    const held = Boolean(spec.holderIdentity) && spec.holderIdentity !== identity;
+    const expired = timeOf(spec.renewTime) + (spec.leaseDurationSeconds ?? 15) * 1000 < now.getTime();
     if (held && !expired) {
       if (this.leading) this.setLeading(false);
       return;
@@ -114,20 +166,21 @@ export class LeaderElector {
     const takingOver = spec.holderIdentity !== identity;
     lease.spec = {
       ...spec,
-      acquireTime: micro(spec.acquireTime),
+      acquireTime: takingOver ? now : (micro(spec.acquireTime) ?? now),
       holderIdentity: identity,
       leaseDurationSeconds: this.durationMs / 1000,
       renewTime: now,
-      ...(takingOver ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+      leaseTransitions: takingOver ? (spec.leaseTransitions ?? 0) + 1 : (spec.leaseTransitions ?? 0),
     };
     // resourceVersion in the body makes this a compare-and-swap: a 409 means someone else won.
-    await coordination.replaceNamespacedLease({ name, namespace, body: lease });
-    this.renewed();
+    await withTimeout(coordination.replaceNamespacedLease({ name, namespace, body: lease }), this.callTimeoutMs, "renewing the lease");
+    this.renewed(now.getTime());
   }
 
-  private renewed(): void {
-    this.lastRenew = Date.now();
-    this.setLeading(true);
+  /** `at` is when the attempt started: the lease is valid from the time we wrote into it. */
+  private renewed(at: number): void {
+    this.lastRenew = at;
+    if (!this.stopped) this.setLeading(true);
   }
 
   private setLeading(leading: boolean): void {

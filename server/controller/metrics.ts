@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { baselineStatus, type LoadedConfig } from "../../policies/index.js";
+import { baselineStatus, type BaselineStatus, type LoadedConfig } from "../../policies/index.js";
 import type * as k8s from "@kubernetes/client-node";
 
 export interface ControllerMetrics {
@@ -8,37 +8,62 @@ export interface ControllerMetrics {
   baselineLatency: Histogram;
   auditDuration: Histogram;
   auditFindings: Gauge<"rule" | "action">;
+  auditWriteErrors: Counter;
+  auditLastRun: Gauge;
+  watchRestarts: Counter<"resource">;
   isLeader: Gauge;
 }
 
-/** Controller metrics; namespace protection counts are computed from the cache at scrape time. */
-export function controllerMetrics(registry: Registry, namespaces: () => readonly k8s.V1Namespace[], config: () => LoadedConfig, missing: () => number): ControllerMetrics {
+export interface NamespaceCounts {
+  /** Every namespace the replica knows, with its configured status. */
+  namespaces: () => readonly k8s.V1Namespace[];
+  config: () => LoadedConfig;
+  /**
+   * On the leader: whether a protected namespace's baseline is in place (from the NetworkPolicy
+   * cache). Undefined on followers, which do not watch NetworkPolicies and so report no gauge.
+   */
+  baselineInPlace: () => ((namespace: string) => boolean) | undefined;
+}
+
+/**
+ * Controller metrics. Namespace counts are computed from the caches at scrape time, on the leader
+ * only: `protected` counts namespaces whose baseline is in place, `missing` those that should have
+ * one and do not (in audit mode, every one netguard would create).
+ */
+export function controllerMetrics(registry: Registry, counts: NamespaceCounts): ControllerMetrics {
   new Gauge({
     name: "netguard_namespaces",
-    help: "Namespaces by baseline status (protected, missing, exempt, opted-out, disabled)",
+    help: "Namespaces by baseline status (protected, missing, exempt, opted-out, disabled); reported by the leader",
     labelNames: ["status"],
     registers: [registry],
     collect() {
-      const counts: Record<string, number> = { protected: 0, missing: 0, exempt: 0, "opted-out": 0, disabled: 0 };
-      const cfg = config().config;
-      for (const ns of namespaces()) counts[baselineStatus(ns as never, cfg)]! += 1;
-      const gap = missing();
-      counts.protected = Math.max(0, counts.protected! - gap);
-      counts.missing = gap;
-      for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      this.reset();
+      const inPlace = counts.baselineInPlace();
+      if (!inPlace) return;
+      const result: Record<BaselineStatus | "missing", number> = { protected: 0, missing: 0, exempt: 0, "opted-out": 0, disabled: 0 };
+      const cfg = counts.config().config;
+      for (const ns of counts.namespaces()) {
+        const status = baselineStatus(ns as never, cfg);
+        if (status === "protected" && !inPlace(ns.metadata?.name ?? "")) result.missing += 1;
+        else result[status] += 1;
+      }
+      for (const [status, n] of Object.entries(result)) this.set({ status }, n);
     },
   });
   return {
-    reconcileErrors: new Counter({ name: "netguard_reconcile_errors_total", help: "Baseline reconciles that failed and were retried", registers: [registry] }),
-    baselineWrites: new Counter({ name: "netguard_baseline_writes_total", help: "Baseline policies created, repaired or deleted", labelNames: ["action"], registers: [registry] }),
+    reconcileErrors: new Counter({ name: "netguard_reconcile_errors_total", help: "Baseline reconciles that failed and were retried with backoff", registers: [registry] }),
+    baselineWrites: new Counter({ name: "netguard_baseline_writes_total", help: "Baseline policies created, repaired or deleted, and cluster labels backfilled", labelNames: ["action"], registers: [registry] }),
     baselineLatency: new Histogram({
       name: "netguard_baseline_latency_seconds",
-      help: "Time from seeing a namespace without its baseline to the baseline being written",
+      help: "Time from the controller seeing a new namespace to its baseline being written",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    auditDuration: new Histogram({ name: "netguard_audit_duration_seconds", help: "Duration of one audit scan", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers: [registry] }),
-    auditFindings: new Gauge({ name: "netguard_audit_findings", help: "Findings of the last audit scan", labelNames: ["rule", "action"], registers: [registry] }),
+    auditDuration: new Histogram({ name: "netguard_audit_duration_seconds", help: "Duration of one audit scan, writing the reports included", buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers: [registry] }),
+    auditFindings: new Gauge({ name: "netguard_audit_findings", help: "Findings of the last audit scan, by rule", labelNames: ["rule", "action"], registers: [registry] }),
+    auditWriteErrors: new Counter({ name: "netguard_audit_report_errors_total", help: "PolicyReport writes that failed", registers: [registry] }),
+    auditLastRun: new Gauge({ name: "netguard_audit_last_run_timestamp_seconds", help: "When the last audit scan finished (Unix time)", registers: [registry] }),
+    watchRestarts: new Counter({ name: "netguard_watch_restarts_total", help: "List+watch restarts after an error (apiserver unreachable, watch failed)", labelNames: ["resource"], registers: [registry] }),
     isLeader: new Gauge({ name: "netguard_leader", help: "1 when this replica leads (reconciles and audits)", registers: [registry] }),
   };
 }

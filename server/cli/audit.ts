@@ -1,0 +1,119 @@
+import { parseArgs } from "node:util";
+import type * as k8s from "@kubernetes/client-node";
+import { auditSnapshot } from "../audit/scan.js";
+import { exitCodeOf } from "../audit/report.js";
+import { apiErrorMessage } from "../kube/client.js";
+import { listAll } from "../kube/raw.js";
+import { configFromFlag, parseOutput } from "./check.js";
+import { OUTPUT_FORMATS, printReport } from "./output/print.js";
+
+const USAGE = `usage: netguard audit [--kubeconfig FILE] [--context NAME] [--config FILE] [--output text|json|sarif]
+
+Audits a live cluster from anywhere kubectl works: lists every Namespace and
+NetworkPolicy and runs the same rules as the admission webhook and the
+controller's audit scan, plus the namespace checks (missing or drifted
+baseline policy, missing cluster label). Read-only: it writes nothing.
+
+options:
+  --kubeconfig FILE   cluster credentials (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --context NAME      kubeconfig context to use (default: the current one)
+  --config FILE       GuardrailConfig (default: the built-in single-cluster config)
+  -o, --output FMT    text, json or sarif (default text)
+  --page-size N       objects per list call (default 500)
+  -h, --help          show this help
+
+Exit status: 0 no denial, 1 at least one finding whose action is deny,
+2 usage, config or cluster access error.
+`;
+
+/** Progress on stderr for people watching a terminal; silent when stderr is a file or pipe. */
+class Progress {
+  private readonly tty = Boolean(process.stderr.isTTY) && process.env.TERM !== "dumb";
+  private last = 0;
+
+  update(text: string, force = false): void {
+    if (!this.tty) return;
+    const now = Date.now();
+    if (!force && now - this.last < 80) return;
+    this.last = now;
+    process.stderr.write(`\r\u001b[2K${text}`);
+  }
+
+  done(text?: string): void {
+    if (!this.tty) return;
+    process.stderr.write(`\r\u001b[2K${text ? `${text}\n` : ""}`);
+  }
+}
+
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        kubeconfig: { type: "string" },
+        context: { type: "string" },
+        config: { type: "string", short: "c" },
+        output: { type: "string", short: "o" },
+        "page-size": { type: "string", default: "500" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`netguard audit: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const output = parseOutput(values.output);
+  if (!output) {
+    process.stderr.write(`netguard audit: --output must be one of ${OUTPUT_FORMATS.join(", ")}\n\n${USAGE}`);
+    return 2;
+  }
+  const limit = Number(values["page-size"]);
+  if (!Number.isInteger(limit) || limit < 1) {
+    process.stderr.write(`netguard audit: --page-size must be a positive whole number, got "${values["page-size"]}"\n\n${USAGE}`);
+    return 2;
+  }
+  const loaded = await configFromFlag(values.config);
+  if (!loaded) return 2;
+
+  const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
+  let clients;
+  try {
+    const kc = loadKubeConfig(values.kubeconfig);
+    if (values.context) kc.setCurrentContext(values.context);
+    if (!kc.getCurrentCluster()) throw new Error(values.context ? `no cluster for context "${values.context}"` : "no current cluster in the kubeconfig");
+    clients = kubeClients(kc);
+  } catch (error) {
+    process.stderr.write(`netguard audit: cannot load cluster credentials: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+
+  const progress = new Progress();
+  const started = performance.now();
+  let namespaces: k8s.V1Namespace[];
+  let policies: k8s.V1NetworkPolicy[];
+  try {
+    // Plain JSON as the apiserver sends it (client-node's typed lists rename `from` to `_from`).
+    const page = (what: string) => (count: number, done: boolean) => progress.update(`listing ${what}... ${count}`, done);
+    namespaces = (await listAll<k8s.V1Namespace>(clients.kc, "/api/v1/namespaces", { limit, onPage: page("namespaces") })).items;
+    policies = (await listAll<k8s.V1NetworkPolicy>(clients.kc, "/apis/networking.k8s.io/v1/networkpolicies", { limit, onPage: page("NetworkPolicies") })).items;
+  } catch (error) {
+    progress.done();
+    const server = clients.kc.getCurrentCluster()?.server ?? "the cluster";
+    process.stderr.write(`netguard audit: cannot list objects from ${server}: ${apiErrorMessage(error)}\n`);
+    return 2;
+  }
+  progress.update(`evaluating ${policies.length} NetworkPolicies in ${namespaces.length} namespaces...`, true);
+  const report = auditSnapshot({ namespaces, policies }, loaded);
+  progress.done(`audited ${namespaces.length} namespaces and ${policies.length} NetworkPolicies in ${Math.round(performance.now() - started)} ms`);
+  printReport(report, output);
+  return exitCodeOf(report);
+}

@@ -1,0 +1,176 @@
+/**
+ * `kubectl apply -k manifests/` on a real kube-apiserver: accepted (server-side dry run first), least
+ * privilege proven with `kubectl auth can-i` as netguard's ServiceAccount, the pod hardened to the
+ * restricted Pod Security Standard, the cert-manager overlay valid, and a clean uninstall.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import t from "tap";
+import { parseAllDocuments } from "yaml";
+import { loadConfigFile } from "../../server/config/file.js";
+import { clusterFor, manifestWebhooksYaml, MANIFESTS, NAMESPACE, run, SERVICE_ACCOUNT, updateManifestWebhooks, type Kubectl } from "./fixtures/install.js";
+
+type Doc = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [key: string]: any };
+const build = async (dir: string): Promise<Doc[]> => {
+  const r = await run("kubectl", ["kustomize", dir]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc);
+};
+const find = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
+
+t.test("manifests/base/webhooks.yaml is what the webhook builder produces for the Service", async (t) => {
+  if (process.env.NETGUARD_UPDATE_MANIFESTS) await updateManifestWebhooks();
+  t.equal(await readFile(join(MANIFESTS, "base", "webhooks.yaml"), "utf8"), manifestWebhooksYaml());
+});
+
+t.test("the ConfigMap holds a valid GuardrailConfig that starts in audit mode", async (t) => {
+  const result = await loadConfigFile(join(MANIFESTS, "base", "config.yaml"));
+  t.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  if (result.ok) t.equal(result.loaded.config.mode, "audit");
+});
+
+t.test("the cert-manager overlay leaves certificates to cert-manager", async (t) => {
+  const docs = await build(join(MANIFESTS, "overlays", "cert-manager"));
+  for (const [kind, name] of [["Secret", "netguard-tls"], ["Role", "netguard-certs"], ["RoleBinding", "netguard-certs"], ["ClusterRole", "netguard-certs"], ["ClusterRoleBinding", "netguard-certs"]]) {
+    t.notOk(find(docs, kind!, name!), `no ${kind} ${name}: netguard neither writes its Secret nor patches the webhooks`);
+  }
+  const container = find(docs, "Deployment", "netguard")!.spec.template.spec.containers[0];
+  t.notOk(container.args.includes("--self-managed-certs"));
+  t.ok(container.args.includes("--cert=/etc/netguard/tls/tls.crt") && container.args.includes("--key=/etc/netguard/tls/tls.key"), container.args.join(" "));
+  for (const kind of ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"]) {
+    t.equal(find(docs, kind, "netguard")!.metadata.annotations?.["cert-manager.io/inject-ca-from"], `${NAMESPACE}/netguard`, kind);
+  }
+  const certificate = find(docs, "Certificate", "netguard")!;
+  t.match(certificate.spec, { secretName: "netguard-tls", dnsNames: ["netguard.netguard-system.svc"], issuerRef: { name: "netguard-ca" } });
+});
+
+t.test("on a real apiserver", async (t) => {
+  const { kubectl } = await clusterFor(t);
+
+  t.test("kubectl apply -k manifests/: server-side dry run, then for real", async (t) => {
+    // A server-side dry run cannot create the namespace the other objects go into: create it first.
+    t.equal((await kubectl(["apply", "-f", join(MANIFESTS, "base", "namespace.yaml")])).code, 0);
+    const dry = await kubectl(["apply", "-k", MANIFESTS, "--dry-run=server"]);
+    t.equal(dry.code, 0, dry.stderr);
+    t.notMatch(dry.stdout, /created$/m, "a dry run reports only what it would do");
+    const real = await kubectl(["apply", "-k", MANIFESTS]);
+    t.equal(real.code, 0, real.stderr);
+    t.notMatch(real.stderr, /Warning/, "no warnings: the pod template meets the restricted Pod Security Standard (the namespace warns)");
+    for (const object of ["validatingwebhookconfiguration/netguard", "mutatingwebhookconfiguration/netguard", "crd/policyreports.wgpolicyk8s.io", "crd/clusterpolicyreports.wgpolicyk8s.io"]) {
+      t.equal((await kubectl(["get", object])).code, 0, object);
+    }
+  });
+
+  t.test("the Deployment as the apiserver stored it", async (t) => {
+    const r = await kubectl(["get", "deployment", "netguard", "-n", NAMESPACE, "-o", "json"]);
+    const spec = JSON.parse(r.stdout).spec;
+    const pod = spec.template.spec;
+    const [container] = pod.containers;
+    t.equal(spec.replicas, 2);
+    t.ok(pod.affinity.podAntiAffinity, "replicas spread over nodes");
+    t.match(pod.securityContext, { runAsNonRoot: true, runAsUser: Number, seccompProfile: { type: "RuntimeDefault" } });
+    t.ok(pod.securityContext.runAsUser > 0, "a non-root numeric user");
+    t.match(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    t.match(container.readinessProbe.httpGet, { path: "/readyz", scheme: "HTTPS" });
+    t.match(container.livenessProbe.httpGet, { path: "/healthz", scheme: "HTTPS" });
+    t.match(container.resources, { requests: { cpu: String, memory: String }, limits: { memory: String } });
+    t.ok(pod.volumes.some((v: { name: string; emptyDir?: unknown }) => v.emptyDir) && container.volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/tmp"));
+    const pdb = JSON.parse((await kubectl(["get", "pdb", "netguard", "-n", NAMESPACE, "-o", "json"])).stdout).spec;
+    t.equal(pdb.minAvailable, 1);
+    const svc = JSON.parse((await kubectl(["get", "service", "netguard", "-n", NAMESPACE, "-o", "json"])).stdout).spec;
+    t.match(svc.ports, [{ port: 443, targetPort: "https" }]);
+  });
+
+  t.test("RBAC: what netguard needs", async (t) => {
+    const needs: string[][] = [
+      ["watch", "namespaces"],
+      ["update", "namespaces"],
+      ["list", "networkpolicies", "-A"],
+      ["create", "networkpolicies", "-n", "default"],
+      ["update", "networkpolicies", "-n", "default"],
+      ["delete", "networkpolicies", "-n", "default"],
+      ["create", "policyreports.wgpolicyk8s.io", "-n", "default"],
+      ["list", "policyreports.wgpolicyk8s.io", "-A"],
+      ["update", "clusterpolicyreports.wgpolicyk8s.io"],
+      ["create", "leases", "-n", NAMESPACE],
+      ["update", "leases/netguard-controller", "-n", NAMESPACE],
+      ["get", "secrets/netguard-tls", "-n", NAMESPACE],
+      ["update", "secrets/netguard-tls", "-n", NAMESPACE],
+      ["get", "validatingwebhookconfigurations/netguard"],
+      ["update", "validatingwebhookconfigurations/netguard"],
+      ["update", "mutatingwebhookconfigurations/netguard"],
+      ["create", "selfsubjectreviews.authentication.k8s.io"],
+    ];
+    for (const q of needs) t.equal(await canI(kubectl, q), "yes", q.join(" "));
+  });
+
+  t.test("RBAC: what netguard must not have", async (t) => {
+    const mustNot: string[][] = [
+      ["get", "secrets", "-n", "default"],
+      ["get", "secrets", "-n", "kube-system"],
+      ["list", "secrets", "-n", NAMESPACE],
+      ["get", "secrets/other", "-n", NAMESPACE],
+      ["create", "secrets", "-n", NAMESPACE],
+      ["get", "configmaps", "-n", "kube-system"],
+      ["create", "pods/exec", "-n", "default"],
+      ["create", "pods", "-n", NAMESPACE],
+      ["create", "serviceaccounts/token", "-n", NAMESPACE],
+      ["*", "*"],
+      ["*", "networkpolicies", "-n", "default"],
+      ["escalate", "clusterroles"],
+      ["bind", "clusterroles"],
+      ["update", "clusterroles/netguard"],
+      ["impersonate", "users"],
+      ["create", "validatingwebhookconfigurations"],
+      ["delete", "validatingwebhookconfigurations/netguard"],
+      ["update", "validatingwebhookconfigurations/another-webhook"],
+      ["delete", "namespaces"],
+      ["update", "leases/kube-scheduler", "-n", "kube-system"],
+      ["update", "leases/another-lease", "-n", NAMESPACE],
+      ["delete", "customresourcedefinitions"],
+    ];
+    for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
+    for (const ns of ["default", NAMESPACE]) {
+      const list = await kubectl(["auth", "can-i", "--list", `--as=${SERVICE_ACCOUNT}`, "-n", ns]);
+      const resourceRows = list.stdout.split("\n").slice(1).filter((l) => l.trim() && !l.trim().startsWith("["));
+      t.notOk(resourceRows.some((row) => /(^|\s|\[)\*(\s|\]|$)/.test(row) || /\*\./.test(row)), `no wildcard resource or verb in ${ns}:\n${resourceRows.join("\n")}`);
+    }
+  });
+
+  t.test("the cert-manager overlay is accepted by the apiserver (cert-manager's CRDs stubbed)", async (t) => {
+    const stubs = await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: ["Certificate", "Issuer"].map(certManagerStubCrd) }));
+    t.equal(stubs.code, 0, stubs.stderr);
+    await kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io"]);
+    const dry = await kubectl(["apply", "-k", join(MANIFESTS, "overlays", "cert-manager"), "--dry-run=server"]);
+    t.equal(dry.code, 0, dry.stderr);
+  });
+
+  t.test("kubectl delete -k manifests/ removes everything cluster-wide", async (t) => {
+    const r = await kubectl(["delete", "-k", MANIFESTS, "--wait=false"]);
+    t.equal(r.code, 0, r.stderr);
+    for (const object of ["validatingwebhookconfiguration/netguard", "mutatingwebhookconfiguration/netguard", "clusterrole/netguard", "clusterrolebinding/netguard-certs"]) {
+      t.match((await kubectl(["get", object])).stderr, /NotFound/, object);
+    }
+  });
+});
+
+/** A CRD that accepts any cert-manager.io/v1 object of `kind`: enough to dry-run the overlay. */
+function certManagerStubCrd(kind: string) {
+  const plural = `${kind.toLowerCase()}s`;
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.cert-manager.io` },
+    spec: {
+      group: "cert-manager.io",
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+    },
+  };
+}
+
+async function canI(kubectl: Kubectl, query: string[]): Promise<string> {
+  const r = await kubectl(["auth", "can-i", ...query, `--as=${SERVICE_ACCOUNT}`]);
+  return r.stdout.trim();
+}
