@@ -14,7 +14,7 @@ function problemsOf(document: unknown): ConfigProblem[] {
 }
 
 /** Asserts exactly one problem at `path` whose message matches `message`. */
-function rejects(t: Tap, document: unknown, path: string, message: RegExp): void {
+function rejects(t: Tap, document: unknown, path: string, message: RegExp | string): void {
   const problems = problemsOf(document);
   t.same(
     problems.map((p) => p.path),
