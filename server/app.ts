@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Logger } from "pino";
 import type { CertKeyPair } from "../certs/generate.js";
 import { registerAdmissionRoutes } from "./admission/routes.js";
+import { parseJsonBody } from "./json.js";
 import type { Metrics } from "./metrics.js";
 import type { ServerState } from "./state.js";
 
@@ -47,6 +48,16 @@ export function buildApp(options: AppOptions): App {
     bodyLimit,
     requestTimeout: 30_000,
   }) as unknown as App;
+
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    if (body === "") return done(Object.assign(new Error("request body is empty; expected an AdmissionReview"), { statusCode: 400 }), undefined);
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
     const known = clientError(error, bodyLimit);
