@@ -1,20 +1,22 @@
 /**
- * Through the real kube-apiserver (test/k8s): latency of `create NetworkPolicy` in three namespaces of one
+ * Through the real kube-apiserver (test/k8s): latency of `create NetworkPolicy` in four namespaces of one
  * cluster, interleaved round by round so load on the machine hits each alike: no admission check, netguard
- * (URL-mode validating webhook, compiled server in its own process), and an in-process
- * ValidatingAdmissionPolicy (CEL) rejecting the same NAT-hidden case (an ipBlock cidr inside 10.100.0.0/16).
+ * (URL-mode validating webhook, compiled server in its own process), an in-process ValidatingAdmissionPolicy
+ * (CEL) rejecting the same NAT-hidden case (an ipBlock cidr inside 10.100.0.0/16), and for reference a
+ * no-op webhook (a bare Node HTTPS server that only parses the review), the floor of any webhook here.
  */
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { buildWebhookConfigurations } from "../certs/webhook-configurations.js";
 import { startCluster } from "../test/k8s/cluster.js";
 import { MULTICLOUD, natHiddenPolicy, typicalPolicy } from "./lib/fixtures.js";
 import { expectStatus, kubeClient, type Kube } from "./lib/kube.js";
 import { fmt, mean, percentile, table } from "./lib/report.js";
-import { makeCerts, startServe, tempDir } from "./lib/server.js";
+import { freePort, makeCerts, startServe, tempDir, type BenchCerts } from "./lib/server.js";
 
 const ROUNDS = Number(process.env.NETGUARD_BENCH_CREATES ?? 300);
 const WARMUP = 20;
-const MODES = ["none", "netguard", "cel"] as const;
+const MODES = ["none", "noop", "netguard", "cel"] as const;
 type Mode = (typeof MODES)[number];
 const namespaceOf = (mode: Mode) => `bench-${mode}`;
 
@@ -44,6 +46,29 @@ const celBinding = {
   spec: { policyName: "bench-nat-hidden-cidr", validationActions: ["Deny"], matchResources: { namespaceSelector: { matchLabels: { bench: "cel" } } } },
 };
 
+/** The no-op webhook: parses the review and denies only the probe and denial-timing objects, by name. */
+const NOOP_WEBHOOK = `
+const { createServer } = require("node:https");
+const { readFileSync } = require("node:fs");
+const [cert, key, port] = process.argv.slice(1);
+createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const { uid, name } = JSON.parse(Buffer.concat(chunks).toString()).request;
+    const allowed = !/^(probe|d)-/.test(name);
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", response: { uid, allowed, ...(allowed ? {} : { status: { code: 403, message: "no" } }) } }));
+  });
+}).listen(Number(port), "127.0.0.1");
+`;
+
+async function startNoopWebhook(certs: BenchCerts): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["-e", NOOP_WEBHOOK, certs.certPath, certs.keyPath, String(port)], { stdio: "ignore" });
+  return { url: `https://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 const policiesPath = (mode: Mode) => `/apis/networking.k8s.io/v1/namespaces/${namespaceOf(mode)}/networkpolicies`;
 
 /** Creates `object` in the mode's namespace; resolves with the HTTP status and the ms it took. */
@@ -53,11 +78,14 @@ async function timedCreate(kube: Kube, mode: Mode, object: unknown): Promise<{ s
   return { status, ms: performance.now() - started };
 }
 
+/** Denied by a webhook (403) or by an admission policy (422), as opposed to failing (a webhook not reachable yet: 500). */
+const refused = (status: number) => status === 403 || status === 422;
+
 /** A new webhook or admission policy takes effect asynchronously: retry the NAT-hidden create until it is refused. */
 async function untilEnforced(kube: Kube, mode: Mode): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const { status } = await timedCreate(kube, mode, natHiddenPolicy(`probe-${i}`, namespaceOf(mode)));
-    if (status >= 400 && status !== 409) return;
+    if (refused(status)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${mode} never started refusing the NAT-hidden policy`);
@@ -77,16 +105,22 @@ export async function apiserverBench(): Promise<void> {
   const kube = kubeClient(cluster);
   const certs = await makeCerts(tmp.dir);
   const server = await startServe({ configPath: MULTICLOUD, dir: tmp.dir, certs });
+  const noop = await startNoopWebhook(certs);
   try {
     for (const mode of MODES) {
       await expectStatus(kube.call("POST", "/api/v1/namespaces", { metadata: { name: namespaceOf(mode), labels: { bench: mode } } }), `namespace ${mode}`);
     }
     const { validating } = buildWebhookConfigurations({ caCert: certs.ca.cert, target: { url: server.url } });
-    validating.webhooks = validating.webhooks!.slice(0, 1).map((w) => ({ ...w, namespaceSelector: { matchLabels: { bench: "netguard" } } }));
+    const [webhook] = validating.webhooks!;
+    validating.webhooks = [
+      { ...webhook!, namespaceSelector: { matchLabels: { bench: "netguard" } } },
+      { ...webhook!, name: "noop.bench.netguard.dev", clientConfig: { ...webhook!.clientConfig, url: `${noop.url}/validate` }, namespaceSelector: { matchLabels: { bench: "noop" } } },
+    ];
     await expectStatus(kube.call("POST", "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", validating), "webhook configuration");
     await expectStatus(kube.call("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies", celPolicy), "admission policy");
     await expectStatus(kube.call("POST", "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings", celBinding), "admission policy binding");
     await untilEnforced(kube, "netguard");
+    await untilEnforced(kube, "noop");
     await untilEnforced(kube, "cel");
 
     const allowed = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
@@ -98,7 +132,7 @@ export async function apiserverBench(): Promise<void> {
         if (round >= WARMUP) allowed.get(mode)!.push(ok.ms);
         if (mode === "none") continue;
         const no = await timedCreate(kube, mode, natHiddenPolicy(`d-${round}`, namespaceOf(mode)));
-        if (no.status < 400) throw new Error(`${mode} let the NAT-hidden policy through: HTTP ${no.status}`);
+        if (!refused(no.status)) throw new Error(`${mode} did not refuse the NAT-hidden policy: HTTP ${no.status}`);
         if (round >= WARMUP) denied.get(mode)!.push(no.ms);
       }
     }
@@ -122,6 +156,7 @@ export async function apiserverBench(): Promise<void> {
       return cel > 0 ? `${fmt(added("netguard", stat) / cel, 1)}×` : "n/a (CEL adds nothing measurable)";
     };
     console.log(`\nnetguard's added latency / CEL's: ${ratio(p50)} at p50, ${ratio(mean)} in the mean (target: within 2×).`);
+    console.log(`A no-op webhook adds ${fmt(added("noop", p50))} ms at p50: the floor of any out-of-process webhook on this machine.`);
     const inside = serverSideMs(server.logPath);
     console.log(
       `Of netguard's added latency, p50 ${fmt(percentile(inside, 50), 3)} ms (p99 ${fmt(percentile(inside, 99), 3)} ms) is spent inside netguard ` +
@@ -130,6 +165,7 @@ export async function apiserverBench(): Promise<void> {
     console.log(`netguard server RSS: ${fmt(server.rssMiB(), 0)} MiB.`);
   } finally {
     kube.close();
+    noop.stop();
     await server.stop();
     await cluster.stop();
     await tmp.remove();

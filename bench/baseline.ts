@@ -4,6 +4,7 @@
  * NetworkPolicy arriving on a watch. Then many namespaces, for the controller's catch-up and its RSS.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { request } from "node:https";
 import { startNetguardEnv } from "../test/k8s/netguard-env.js";
 import { expectStatus, kubeClient, type Kube } from "./lib/kube.js";
 import { fmt, percentile, table } from "./lib/report.js";
@@ -38,6 +39,22 @@ function baselineWaiter(kube: Kube) {
   });
   const until = (ns: string) => (seen.has(ns) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(ns, resolve)));
   return { seen, until, stop: () => watch.stop() };
+}
+
+/** V8 heap figures from netguard's own /metrics. */
+function heap(url: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(`${url}/metrics`, { ca }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => {
+        const mib = (name: string) => fmt(Number(text.match(new RegExp(`^netguard_${name} (\\S+)`, "m"))?.[1]) / 2 ** 20, 0);
+        resolve(`${mib("nodejs_heap_size_used_bytes")} MiB used of ${mib("nodejs_heap_size_total_bytes")} MiB, external ${mib("nodejs_external_memory_bytes")} MiB`);
+      });
+    })
+      .on("error", reject)
+      .end();
+  });
 }
 
 const createNamespace = (kube: Kube, name: string) => expectStatus(kube.call("POST", "/api/v1/namespaces", { metadata: { name } }), `namespace ${name}`);
@@ -93,6 +110,9 @@ export async function baselineBench(): Promise<void> {
         `${fmt((caughtUp - created) / 1000, 1)} s after the last create returned. netguard with ${baselines.seen.size} namespaces cached: ` +
         `RSS ${fmt(rssMiB(pid), 0)} MiB (peak ${fmt(rssMiB(pid, "VmHWM"), 0)} MiB; target ≤ 120 MB).`,
     );
+    await new Promise((r) => setTimeout(r, 15_000));
+    const memory = await heap(env.url, readFileSync(env.caPath, "utf8"));
+    console.log(`After 15 s idle: RSS ${fmt(rssMiB(pid), 0)} MiB; V8 heap ${memory}.`);
   } finally {
     baselines.stop();
     kube.close();

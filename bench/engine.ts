@@ -48,8 +48,8 @@ export function benchConfig(remotes: number, cidrsPerRemote: number): LoadedConf
  * Policies as a platform would have them: selector peers, NAT sources, routed remote ranges, and about one
  * peer in five that netguard flags (a NAT-hidden range, a remote-cluster namespaceSelector, a local-pod ipBlock).
  */
-export function benchPolicies(count: number, peersPerPolicy: number, loaded: LoadedConfig, seed = 1): k8s.V1NetworkPolicy[] {
-  const next = random(seed);
+export function benchPolicies(count: number, peersPerPolicy: number, loaded: LoadedConfig): k8s.V1NetworkPolicy[] {
+  const next = random(1);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   const remotes = loaded.config.remoteClusters;
   const subBlock = (cidr: string) => cidr.replace(/\.\d+\.0\/22$/, (m) => `.${Number(m.split(".")[1]) + Math.floor(next() * 4)}.0/24`);

@@ -16,6 +16,8 @@ export interface WebhookConfigurationOptions {
   timeoutSeconds?: number;
   /** The ConfigMap holding netguard's config, checked on CREATE/UPDATE; null leaves ConfigMaps alone. */
   configMap?: { namespace: string; name: string } | null;
+  /** Also send Pod CREATEs, for `netguard serve --pod-guard` (off by default: every pod would wait on netguard). */
+  podGuard?: boolean;
 }
 
 export interface WebhookConfigurations {
@@ -28,12 +30,16 @@ export const WEBHOOK_NAMES = {
   validateNamespaces: "namespaces.validate.netguard.dev",
   mutateNamespaces: "namespaces.mutate.netguard.dev",
   validateConfig: "config.validate.netguard.dev",
+  guardPods: "pods.validate.netguard.dev",
 } as const;
 
 /** Where netguard's GuardrailConfig lives in a cluster (manifests/base/config.yaml): validated on admission. */
 export const NETGUARD_CONFIG_MAP = { namespace: "netguard-system", name: "netguard-config", key: "config.yaml" } as const;
 
 const FAILURE_POLICY_WHY: Record<string, string> = {
+  [WEBHOOK_NAMES.guardPods]:
+    "Ignore: the pod guard only narrows the moments between a namespace's creation and its baseline;\n" +
+    "with netguard down, pods must still start (the baseline itself is already in place or soon will be).",
   [WEBHOOK_NAMES.validateConfig]:
     "Ignore: when netguard is down (a bad config at startup, say), fixing its ConfigMap must not wait for netguard.\n" +
     "Only netguard's own ConfigMap is sent; a config that slipped through is still refused by netguard's reload.",
@@ -149,6 +155,18 @@ export function buildWebhookConfigurations(options: WebhookConfigurationOptions)
           ...common(),
         },
         ...configMapWebhooks(options, caBundle, common),
+        ...(options.podGuard
+          ? [
+              {
+                name: WEBHOOK_NAMES.guardPods,
+                clientConfig: clientConfig(options.target, "/validate", caBundle),
+                rules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["CREATE"], scope: "Namespaced" }],
+                namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...excluded] }] },
+                ...common(),
+                failurePolicy: "Ignore",
+              },
+            ]
+          : []),
       ],
     },
     mutating: {

@@ -8,7 +8,7 @@ import { buildApp, type App } from "./app.js";
 import { formatProblems, loadConfigFile } from "./config/file.js";
 import { logConfigNotes, watchConfigFile } from "./config/reload.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { ServerState, type FactsProvider } from "./state.js";
+import { ServerState, type FactsProvider, type PodGuardHook } from "./state.js";
 import type { FileWatch } from "./watch/files.js";
 
 export interface StartOptions {
@@ -22,6 +22,8 @@ export interface StartOptions {
   host?: string;
   logger: Logger;
   facts?: FactsProvider;
+  /** Judges Pod CREATE requests (serve --pod-guard); without it Pods are always admitted. */
+  podGuard?: PodGuardHook;
   privilegedUsers?: readonly string[];
   /** Called after a new config file version is in force (the controller re-checks baselines). */
   onConfigReload?: (loaded: LoadedConfig) => void;
@@ -91,6 +93,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const metrics = createMetrics();
   const state = new ServerState(loaded, options.facts, options.privilegedUsers);
+  state.podGuard = options.podGuard;
   const useCertificate = (info: CertificateInfo) => {
     state.certificate = info;
     metrics.certExpiry.set(info.notAfter.getTime() / 1000);

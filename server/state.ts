@@ -4,11 +4,16 @@ import type { ClusterFacts, LoadedConfig } from "../policies/index.js";
 /** Cluster facts for the engine; the controller's namespace cache provides them once it runs. */
 export type FactsProvider = () => ClusterFacts;
 
+/** The optional pod guard (`serve --pod-guard`): may a Pod be created in this namespace now? */
+export type PodGuardHook = (namespace: string | undefined) => Promise<{ allowed: boolean; message?: string; warning?: string } | undefined>;
+
 /** What the server runs on right now: swapped whole on reload, read once per request. */
 export class ServerState {
   config: LoadedConfig | undefined;
   certificate: CertificateInfo | undefined;
   closing = false;
+  /** Set when the pod guard is on; Pod CREATE requests are judged by it. */
+  podGuard: PodGuardHook | undefined;
 
   constructor(
     config?: LoadedConfig,

@@ -47,7 +47,10 @@ export async function pacedLoad(o: PacedLoad): Promise<number> {
   const fire = (i: number) => {
     const due = (i * 1000) / o.rate;
     const { body, check } = o.request(i);
+    let settled = false;
     const outcome = (failure?: string) => {
+      if (settled) return; // a request and its response can both report an error
+      settled = true;
       o.onOutcome({ due, latency: performance.now() - started - due, failure });
       finish();
     };

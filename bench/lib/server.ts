@@ -62,6 +62,7 @@ export interface ServeChild {
   exited: Promise<number | null>;
   /** Resident set size in MiB, from /proc. */
   rssMiB(): number;
+  cpuSeconds(): number;
   /** SIGTERM, then wait for the exit (SIGKILL after 30 s). */
   stop(): Promise<number | null>;
 }
@@ -70,6 +71,12 @@ export interface ServeChild {
 export function rssMiB(pid: number, field: "VmRSS" | "VmHWM" = "VmRSS"): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
   return line ? Number(line[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system) the process has used, from /proc (clock ticks of 10 ms). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** GET /readyz until 200 (the server is ready only with a valid config and certificate). */
@@ -118,6 +125,7 @@ export async function startServe(o: ServeOptions): Promise<ServeChild> {
     logPath,
     exited,
     rssMiB: () => rssMiB(child.pid!),
+    cpuSeconds: () => cpuSeconds(child.pid!),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

@@ -9,7 +9,7 @@ import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type Admis
 type Webhook = "validate" | "mutate";
 
 // Metric labels take only these kinds, so a client sending made-up kinds cannot grow the label set.
-const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace", "ConfigMap"]);
+const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace", "ConfigMap", "Pod"]);
 
 interface Decision {
   response: AdmissionResponse;
@@ -41,6 +41,25 @@ function validate(request: AdmissionRequest, ctx: CheckContext, metrics: Metrics
   return { response, decision: outcome(mode, response, result), rules: result.findings.map((f) => f.rule) };
 }
 
+const isPodCreate = (r: AdmissionRequest) => r.kind.group === "" && r.kind.kind === "Pod" && r.operation === "CREATE";
+
+/** The pod guard's answer; a guard that fails or has no answer admits the pod. */
+async function guardPod(request: AdmissionRequest, guard: NonNullable<ServerState["podGuard"]>, log: FastifyBaseLogger): Promise<Decision> {
+  let verdict: Awaited<ReturnType<typeof guard>>;
+  try {
+    verdict = await guard(request.namespace);
+  } catch (error) {
+    log.warn({ uid: request.uid, err: error instanceof Error ? error.message : String(error) }, "pod guard failed; admitting the pod");
+  }
+  if (verdict && !verdict.allowed) {
+    const message = `netguard denied this ${subjectOf(request)} (pod-guard): ${verdict.message ?? "the namespace is not protected yet; retry in a few seconds."}`;
+    return { response: { uid: request.uid, allowed: false, status: { code: 403, reason: "Forbidden", message } }, decision: "denied", rules: ["pod-guard"] };
+  }
+  const response: AdmissionResponse = { uid: request.uid, allowed: true };
+  if (verdict?.warning) response.warnings = [verdict.warning.length > 119 ? `${verdict.warning.slice(0, 116)}...` : verdict.warning];
+  return { response, decision: verdict?.warning ? "audited" : "allowed", rules: verdict?.warning ? ["pod-guard"] : [] };
+}
+
 function mutate(request: AdmissionRequest, ctx: CheckContext): Decision {
   const patch = mutationFor(request, ctx);
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
@@ -65,7 +84,12 @@ export function registerAdmissionRoutes(app: FastifyInstance, state: ServerState
     if (!loaded) return reply.code(503).send({ error: "Service Unavailable", reason: "no valid configuration loaded" });
     const request = parsed.review.request;
     const ctx: CheckContext = { loaded, facts: state.facts(), privilegedUsers: state.privilegedUsers };
-    const { response, decision, rules } = webhook === "validate" ? validate(request, ctx, metrics, req.log) : mutate(request, ctx);
+    const { response, decision, rules } =
+      webhook === "validate" && state.podGuard && isPodCreate(request)
+        ? await guardPod(request, state.podGuard, req.log)
+        : webhook === "validate"
+          ? validate(request, ctx, metrics, req.log)
+          : mutate(request, ctx);
 
     const seconds = reply.elapsedTime / 1000;
     const labels = { webhook, operation: request.operation, kind: KNOWN_KINDS.has(request.kind.kind) ? request.kind.kind : "other", decision };

@@ -78,8 +78,19 @@ export function buildPolicyReports(audit: CheckReport, uidOf: (ref: ObjectRef) =
   return { namespaced, cluster: report("ClusterPolicyReport", undefined, clusterResults) };
 }
 
-/** Reports compared without timestamps, so an unchanged audit writes nothing. */
+/** JSON with object keys sorted: the apiserver returns custom resources with their keys in its own order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
+  );
+}
+
+/**
+ * Reports compared without timestamps and whatever the key order, so an unchanged audit writes
+ * nothing. A report without netguard's label (say, edited by hand) is rewritten.
+ */
 export function sameResults(a: PolicyReport | undefined, b: PolicyReport): boolean {
-  const strip = (r: PolicyReport | undefined) => JSON.stringify((r?.results ?? []).map(({ timestamp: _t, ...rest }) => rest));
-  return a !== undefined && strip(a) === strip(b);
+  if (a === undefined || a.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
+  const strip = (r: PolicyReport) => canonicalJson((r.results ?? []).map(({ timestamp: _t, ...rest }) => rest));
+  return strip(a) === strip(b) && canonicalJson(a.summary ?? {}) === canonicalJson(b.summary);
 }

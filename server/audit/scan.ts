@@ -10,24 +10,62 @@ export interface ClusterSnapshot {
 
 const withKind = <T extends object>(o: T, apiVersion: string, kind: string): T => ({ apiVersion, kind, ...o });
 
+/** The audit in steps, so that a caller can pause between them. */
+function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: number): Generator<void, CheckReport> {
+  const localNamespaces = new Set(snapshot.namespaces.map((n) => n.metadata?.name ?? ""));
+  // Objects from a list call carry no kind; the engine expects it.
+  const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
+  const report: CheckReport = { findings: [], errors: [], objects: 0, skipped: 0 };
+  for (let i = 0; i < policies.length; i += chunk) {
+    const part = checkObjects(
+      policies.slice(i, i + chunk).map((object) => ({ object })),
+      loaded,
+      { localNamespaces },
+    );
+    report.findings.push(...part.findings);
+    report.errors.push(...part.errors);
+    report.objects += part.objects;
+    report.skipped += part.skipped;
+    yield;
+  }
+  const byNamespace = new Map<string, NetworkPolicy[]>();
+  for (const p of policies) {
+    const ns = p.metadata?.namespace ?? "";
+    let list = byNamespace.get(ns);
+    if (!list) byNamespace.set(ns, (list = []));
+    list.push(p as unknown as NetworkPolicy);
+  }
+  let done = 0;
+  for (const raw of snapshot.namespaces) {
+    const ns = withKind(raw, "v1", "Namespace") as unknown as Namespace;
+    const object = refOf(ns);
+    for (const f of auditNamespace(ns, byNamespace.get(ns.metadata.name ?? "") ?? [], loaded.config)) report.findings.push({ ...f, object });
+    if (++done % chunk === 0) yield;
+  }
+  return report;
+}
+
 /**
  * The audit of a live cluster: every NetworkPolicy through the same engine as the webhook and
  * `netguard check`, with the real namespace list as cluster facts, plus namespace findings.
  */
 export function auditSnapshot(snapshot: ClusterSnapshot, loaded: LoadedConfig): CheckReport {
-  const localNamespaces = new Set(snapshot.namespaces.map((n) => n.metadata?.name ?? ""));
-  // Objects from a list call carry no kind; the engine expects it.
-  const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
-  const report = checkObjects(policies.map((object) => ({ object })), loaded, { localNamespaces });
-  const byNamespace = new Map<string, NetworkPolicy[]>();
-  for (const p of policies) {
-    const ns = p.metadata?.namespace ?? "";
-    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), p as unknown as NetworkPolicy]);
+  const steps = auditSteps(snapshot, loaded, Number.MAX_SAFE_INTEGER);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
   }
-  for (const raw of snapshot.namespaces) {
-    const ns = withKind(raw, "v1", "Namespace") as unknown as Namespace;
-    const object = refOf(ns);
-    for (const f of auditNamespace(ns, byNamespace.get(ns.metadata.name ?? "") ?? [], loaded.config)) report.findings.push({ ...f, object });
+}
+
+/**
+ * The same audit, yielding to the event loop every `chunk` objects: in `netguard serve` a scan of
+ * thousands of policies must not hold up admission requests for its whole duration.
+ */
+export async function auditSnapshotAsync(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk = 250): Promise<CheckReport> {
+  const steps = auditSteps(snapshot, loaded, chunk);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return report;
 }

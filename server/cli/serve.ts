@@ -26,6 +26,8 @@ options:
   --lease-namespace NS    namespace of the leader-election Lease (default: $POD_NAMESPACE or netguard-system)
   --lease-duration SECS   leader-election lease duration: how long a dead leader blocks takeover (default 15)
   --audit-interval SECS   seconds between audit scans of the cluster (default 300)
+  --pod-guard             refuse Pods in a namespace whose baseline policy is not in place yet (with a
+                          message to retry); needs the Pod webhook too (docs/controller.md)
   --privileged-user NAME  another username allowed to change reserved labels and managed policies (repeatable)
   --log-level LEVEL       trace, debug, info, warn or error (default info)
   -h, --help              show this help
@@ -44,6 +46,7 @@ const options = {
   "lease-duration": { type: "string", default: "15" },
   "audit-interval": { type: "string", default: "300" },
   "privileged-user": { type: "string", multiple: true },
+  "pod-guard": { type: "boolean", default: false },
   "log-level": { type: "string", default: "info" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -108,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const logger = pino({ level, base: { name: "netguard" } });
   const inCluster = Boolean(values.kubeconfig || process.env.KUBERNETES_SERVICE_HOST);
+  if (values["pod-guard"] && !inCluster) return usageError("--pod-guard needs cluster access (--kubeconfig, or running in a cluster)");
   let controller: Controller | undefined;
   // Listen for signals before starting anything: a SIGTERM during startup still shuts down cleanly.
   const signalled = untilSignal();
@@ -134,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       privilegedUsers: await privilegedUsers(values["privileged-user"] ?? [], values.kubeconfig, logger),
       facts: () => controller?.facts() ?? {},
       onConfigReload: () => controller?.configChanged(),
+      ...(values["pod-guard"] ? { podGuard: async (namespace: string | undefined) => controller?.podGuard?.(namespace) } : {}),
     });
     if (inCluster) {
       const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
@@ -146,6 +151,7 @@ export async function run(argv: string[]): Promise<number> {
         identity: `${hostname()}-${process.pid}`,
         leaseNamespace: values["lease-namespace"],
         leaseDurationSeconds: leaseSeconds,
+        podGuard: values["pod-guard"],
         auditIntervalMs: auditSeconds * 1000,
       });
     }
@@ -155,7 +161,6 @@ export async function run(argv: string[]): Promise<number> {
     await certs?.stop();
     await server.close();
     logger.info("stopped");
-    if (process.env.NETGUARD_DEBUG_HANDLES) setTimeout(() => logger.warn({ resources: process.getActiveResourcesInfo() }, "DEBUG active"), 300).unref();
     return 0;
   } catch (error) {
     await certs?.stop();

@@ -4,7 +4,7 @@ import type { LoadedConfig, ObjectRef } from "../../policies/index.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import { buildPolicyReports, REPORT_GROUP, REPORT_NAME, REPORT_VERSION, sameResults, type PolicyReport } from "../audit/policy-reports.js";
 import type { CheckReport } from "../audit/report.js";
-import { auditSnapshot } from "../audit/scan.js";
+import { auditSnapshotAsync } from "../audit/scan.js";
 import { apiErrorMessage, apiStatus } from "../kube/client.js";
 import type { Cache } from "./informer.js";
 import type { ControllerMetrics } from "./metrics.js";
@@ -19,6 +19,17 @@ export interface AuditLoopDeps {
   intervalMs: number;
   /** After a change in the cluster, the next scan runs at most this long afterwards (default min(interval, 10 s)). */
   changeDelayMs?: number;
+  /** PolicyReport writes in flight at once (default 8). */
+  writeConcurrency?: number;
+}
+
+/** Runs the tasks with at most `limit` in flight; each task handles its own errors. */
+async function inParallel(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
 const base = { group: REPORT_GROUP, version: REPORT_VERSION };
@@ -42,6 +53,9 @@ export class AuditLoop {
   private timer: NodeJS.Timeout | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
   private running: Promise<CheckReport | undefined> | undefined;
+  /** The scan asked for while one was running. */
+  private queued: Promise<CheckReport | undefined> | undefined;
+  private changedDuringScan = false;
   private stopped = false;
   private warnedNoCrd = false;
   private last: CheckReport | undefined;
@@ -62,18 +76,43 @@ export class AuditLoop {
     return this.last;
   }
 
+  private get changeDelayMs(): number {
+    return this.deps.changeDelayMs ?? Math.min(this.deps.intervalMs, 10_000);
+  }
+
   /** Something changed: make sure a scan runs within changeDelayMs (coalesces bursts of changes). */
   changed(): void {
     if (this.stopped) return;
-    const delay = this.deps.changeDelayMs ?? Math.min(this.deps.intervalMs, 10_000);
-    if (Date.now() + delay < this.dueAt) this.schedule(delay);
+    // During a scan the change may have come too late for it: the next one follows soon after.
+    if (this.running) this.changedDuringScan = true;
+    else if (Date.now() + this.changeDelayMs < this.dueAt) this.schedule(this.changeDelayMs);
   }
 
-  /** Runs a scan now (or joins the one running) and reschedules the next. */
+  /**
+   * Runs a scan now and reschedules the next. Scans never overlap: during a scan this returns the
+   * scan that starts right after it (a config change must not be answered by a scan of the old config).
+   */
   trigger(): Promise<CheckReport | undefined> {
-    this.running ??= this.scan().finally(() => {
+    if (this.running) {
+      const next = (): Promise<CheckReport | undefined> | undefined => {
+        this.queued = undefined;
+        return this.stopped ? undefined : this.trigger();
+      };
+      this.queued ??= this.running.then(next, next);
+      return this.queued;
+    }
+    clearTimeout(this.timer);
+    this.dueAt = Number.POSITIVE_INFINITY;
+    this.changedDuringScan = false;
+    const scan = this.scan().catch((error: unknown) => {
+      this.deps.metrics.auditWriteErrors.inc();
+      this.deps.log.error({ err: error instanceof Error ? (error.stack ?? error.message) : String(error) }, "audit scan failed");
+      return undefined;
+    });
+    this.running = scan.finally(() => {
       this.running = undefined;
-      if (!this.stopped) this.schedule(this.deps.intervalMs);
+      if (this.stopped || this.queued) return;
+      this.schedule(this.changedDuringScan ? this.changeDelayMs : this.deps.intervalMs);
     });
     return this.running;
   }
@@ -93,7 +132,7 @@ export class AuditLoop {
     const started = performance.now();
     const loaded = this.deps.config();
     const snapshot = { namespaces: namespaces.list(), policies: policies.list() };
-    const report = auditSnapshot(snapshot, loaded);
+    const report = await auditSnapshotAsync(snapshot, loaded);
     const evaluatedMs = performance.now() - started;
     metrics.auditFindings.reset();
     const byRule: Record<string, number> = {};
@@ -160,10 +199,11 @@ export class AuditLoop {
       }
     };
     const byNamespace = new Map(existing.map((r) => [r.metadata.namespace ?? "", r]));
+    const writes: (() => Promise<void>)[] = [];
     for (const old of existing) {
       const ns = old.metadata.namespace!;
       if (!desired.namespaced.has(ns) && !terminating.has(ns)) {
-        await attempt("delete", ns, () => custom.deleteNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: old.metadata.name }), "deleted");
+        writes.push(() => attempt("delete", ns, () => custom.deleteNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: old.metadata.name }), "deleted"));
       }
     }
     for (const [ns, report] of desired.namespaced) {
@@ -172,11 +212,12 @@ export class AuditLoop {
       if (sameResults(old, report)) continue;
       if (old) {
         report.metadata.resourceVersion = old.metadata.resourceVersion;
-        await attempt("update", ns, () => custom.replaceNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: REPORT_NAME, body: report }), "updated");
+        writes.push(() => attempt("update", ns, () => custom.replaceNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, name: REPORT_NAME, body: report }), "updated"));
       } else {
-        await attempt("create", ns, () => custom.createNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, body: report }), "created");
+        writes.push(() => attempt("create", ns, () => custom.createNamespacedCustomObject({ ...base, plural: "policyreports", namespace: ns, body: report }), "created"));
       }
     }
+    await inParallel(writes, this.deps.writeConcurrency ?? 8);
     await attempt("write the cluster", undefined, () => this.writeCluster(desired.cluster), undefined);
     return stats;
   }

@@ -43,7 +43,7 @@ export class BaselineReconciler {
 
   constructor(private readonly deps: BaselineReconcilerDeps) {
     this.queue = new WorkQueue((ns) => this.reconcile(ns), {
-      concurrency: deps.concurrency ?? 8,
+      concurrency: deps.concurrency ?? 16,
       onError: (ns, error, attempt, retryInMs) => {
         deps.metrics.reconcileErrors.inc();
         deps.log.warn({ namespace: ns, attempt, retryInMs, err: apiErrorMessage(error) }, "baseline reconcile failed; will retry");

@@ -9,6 +9,7 @@ import { BaselineReconciler } from "./baseline-reconciler.js";
 import { watchResource, type WatchedResource } from "./informer.js";
 import { LeaderElector } from "./leader-election.js";
 import { controllerMetrics } from "./metrics.js";
+import { PodGuard, type PodGuardVerdict } from "./pod-guard.js";
 
 export interface ControllerOptions {
   clients: KubeClients;
@@ -24,6 +25,8 @@ export interface ControllerOptions {
   auditIntervalMs?: number;
   /** Every namespace is re-checked this often even without events (client-go's resync). */
   resyncIntervalMs?: number;
+  /** Refuse Pods in namespaces whose baseline is not in place yet (`serve --pod-guard`). */
+  podGuard?: boolean;
 }
 
 export interface Controller {
@@ -37,6 +40,8 @@ export interface Controller {
   /** The running audit loop while leading (tests and `netguard audit` use it). */
   audit(): AuditLoop | undefined;
   reconciler(): BaselineReconciler | undefined;
+  /** The pod guard's verdict for a Pod CREATE in `namespace`; undefined when the guard is off. */
+  podGuard?: (namespace: string | undefined) => Promise<PodGuardVerdict>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +164,9 @@ export function startController(o: ControllerOptions): Controller {
     onStartedLeading: lead,
     onStoppedLeading: unlead,
   });
+  const guard = o.podGuard
+    ? new PodGuard({ kc: clients.kc, namespaces: namespaces.cache, config: o.config, log: log.child({ component: "pod-guard" }), decisions: metrics.podGuardDecisions })
+    : undefined;
   let stopping = false;
   void namespaces.synced.then(() => {
     if (!stopping) elector.start();
@@ -175,6 +183,7 @@ export function startController(o: ControllerOptions): Controller {
     },
     audit: () => auditLoop,
     reconciler: () => reconciler,
+    ...(guard ? { podGuard: (namespace: string | undefined) => guard.check(namespace) } : {}),
     stop: async () => {
       stopping = true;
       await elector.stop();

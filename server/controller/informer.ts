@@ -18,6 +18,13 @@ export interface WatchOptions {
   /** Backoff bounds for restarts after a failure. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Keep metadata.managedFields in the cache (default: dropped, as client-go's informers usually do). */
+  keepManagedFields?: boolean;
+}
+
+/** managedFields are most of a small object's size and netguard never reads them. */
+function stripManagedFields(object: k8s.KubernetesObject | undefined): void {
+  if (object?.metadata?.managedFields) delete object.metadata.managedFields;
 }
 
 /**
@@ -39,28 +46,41 @@ export function watchResource<T extends k8s.KubernetesObject>(
   log: Logger,
   options: WatchOptions = {},
 ): WatchedResource<T> {
-  const cache = k8s.makeInformer<T>(kc, path, list, options.labelSelector);
+  const strip = !options.keepManagedFields;
+  const listed = strip
+    ? async () => {
+        const result = await list();
+        for (const item of result.items) stripManagedFields(item);
+        return result;
+      }
+    : list;
+  const cache = k8s.makeInformer<T>(kc, path, listed, options.labelSelector);
+  // The first handlers to run: ListWatch stores the watched object itself, so this trims the cached copy.
+  if (strip) {
+    cache.on("add", stripManagedFields);
+    cache.on("update", stripManagedFields);
+  }
   const minDelay = options.minDelayMs ?? 250;
   const maxDelay = options.maxDelayMs ?? 30_000;
   let stopped = false;
   let delay = minDelay;
   let timer: NodeJS.Timeout | undefined;
-  let attempt = 0;
-  let failedAttempt = -1;
   let restarts = 0;
   let markSynced: () => void = () => {};
-  let isSynced = false;
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
 
   // client-node's ListWatch reports a failed list or watch through its "error" event and then
-  // resolves start() anyway: only an attempt without an error counts as synced.
+  // resolves start() anyway: only an attempt without an error counts as synced, and only such an
+  // attempt resets the backoff.
   let failed = false;
   const start = (): void => {
+    if (stopped) return;
     failed = false;
     cache.start().then(
       () => {
         if (failed || stopped) return;
-        delay = 250;
+        if (delay > minDelay) log.info({ path }, "watch re-established");
+        delay = minDelay;
         markSynced();
       },
       (error: unknown) => restart(error),
@@ -69,11 +89,13 @@ export function watchResource<T extends k8s.KubernetesObject>(
   const restart = (error: unknown): void => {
     failed = true;
     if (stopped) return;
-    log.warn({ path, err: error instanceof Error ? error.message : String(error), retryInMs: delay }, "watch failed; restarting");
+    restarts++;
+    const status = (error as { statusCode?: unknown; code?: unknown } | undefined)?.statusCode ?? (error as { code?: unknown } | undefined)?.code;
+    log.warn({ path, err: error instanceof Error ? error.message : String(error), status, retryInMs: delay }, "watch failed; restarting");
     options.onRestart?.();
     clearTimeout(timer);
     timer = setTimeout(start, delay);
-    delay = Math.min(delay * 2, 30_000);
+    delay = Math.min(delay * 2, maxDelay);
   };
   cache.on("error", restart);
   start();

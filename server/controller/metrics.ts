@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   auditWriteErrors: Counter;
   auditLastRun: Gauge;
   watchRestarts: Counter<"resource">;
+  podGuardDecisions: Counter<"decision">;
   isLeader: Gauge;
 }
 
@@ -64,6 +65,12 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
     auditWriteErrors: new Counter({ name: "netguard_audit_report_errors_total", help: "PolicyReport writes that failed", registers: [registry] }),
     auditLastRun: new Gauge({ name: "netguard_audit_last_run_timestamp_seconds", help: "When the last audit scan finished (Unix time)", registers: [registry] }),
     watchRestarts: new Counter({ name: "netguard_watch_restarts_total", help: "List+watch restarts after an error (apiserver unreachable, watch failed)", labelNames: ["resource"], registers: [registry] }),
+    podGuardDecisions: new Counter({
+      name: "netguard_pod_guard_decisions_total",
+      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed",
+      labelNames: ["decision"],
+      registers: [registry],
+    }),
     isLeader: new Gauge({ name: "netguard_leader", help: "1 when this replica leads (reconciles and audits)", registers: [registry] }),
   };
 }

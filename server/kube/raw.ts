@@ -29,6 +29,23 @@ function failure(status: number, body: string, path: string): ApiFailure {
   return error;
 }
 
+/**
+ * client-node makes a new Agent (so a new TLS connection) for every request. One keep-alive agent per
+ * KubeConfig and server is kept instead: the credentials in headers are still applied per request
+ * (tokens rotate), the TLS identity is the kubeconfig's.
+ */
+const agents = new WeakMap<KubeConfig, { server: string; agent: http.Agent }>();
+
+function sharedAgent(kc: KubeConfig, server: string, created: http.Agent | undefined): http.Agent | undefined {
+  const known = agents.get(kc);
+  if (known && known.server === server) return known.agent;
+  if (!created) return undefined;
+  const options = (created as http.Agent & { options?: https.AgentOptions }).options ?? {};
+  const agent = new https.Agent({ ...options, keepAlive: true, maxSockets: 16 });
+  agents.set(kc, { server, agent });
+  return agent;
+}
+
 /** GET a path from the current cluster as parsed JSON; a non-2xx answer rejects with `code` and `body`. */
 export async function getJson<T>(kc: KubeConfig, path: string, query: Record<string, string | number | undefined> = {}, timeoutMs = 60_000): Promise<T> {
   const cluster = kc.getCurrentCluster();
@@ -37,6 +54,10 @@ export async function getJson<T>(kc: KubeConfig, path: string, query: Record<str
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
   const options: https.RequestOptions = { method: "GET", headers: { Accept: "application/json" } };
   await kc.applyToHTTPSOptions(options);
+  // Only plain agents are shared; a proxy agent (kubeconfig proxy-url) is used as client-node made it.
+  if (options.agent instanceof https.Agent && url.protocol === "https:") {
+    options.agent = sharedAgent(kc, cluster.server, options.agent) ?? options.agent;
+  }
   const send = url.protocol === "http:" ? http.request : https.request;
   return new Promise<T>((resolve, reject) => {
     const req = send(url, options, (res) => {

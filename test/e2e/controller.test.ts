@@ -195,6 +195,26 @@ t.test("netguard's ConfigMap is validated on admission", async (t) => {
   t.equal(other.code, 0, "other ConfigMaps are not netguard's business");
 });
 
+t.test("remote-namespace-name knows this cluster's namespaces from the controller's cache", async (t) => {
+  await kubectlOk(env, ["create", "namespace", "ctl-facts"]);
+  const policy = JSON.stringify({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "to-ledger", namespace: "ctl-facts" },
+    spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } }] }] },
+  });
+  const remote = await env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+  t.equal(remote.code, 0, "a warning, not a denial");
+  t.match(remote.stderr, /remote-namespace-name/, "ledger exists only in aws-east: the selector matches nothing here");
+  await kubectlOk(env, ["create", "namespace", "ledger"]);
+  const local = await waitFor("the webhook to learn that ledger exists here", async () => {
+    const r = await env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+    return /remote-namespace-name/.test(r.stderr) ? undefined : r;
+  }, 10_000, 100);
+  t.equal(local.code, 0);
+  t.notMatch(local.stderr, /remote-namespace-name/, "once a local ledger exists, the selector matches it and the warning goes");
+});
+
 t.test("namespace created → baseline present: latency over 50 namespaces", async (t) => {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(env.cluster.kubeconfig);
