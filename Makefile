@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 TAP_FLAGS ?=
 
-.PHONY: deps k8s all build test test-unit test-integration test-e2e run bench lint typecheck clean
+.PHONY: deps k8s all build test test-unit run bench soak typecheck clean
 
 all: build
 
@@ -32,6 +32,14 @@ test-unit: build
 
 run: build k8s
 	node dist/test/k8s/run-local.js
+
+# Figures of DESIGN.md section 8, printed as markdown (see bench/RESULTS.md); not a test.
+bench: build k8s
+	node --import tsx bench/run.ts $(BENCH)
+
+# Ten minutes of steady load with faults injected on loopback; stops by itself.
+soak: build
+	node --import tsx bench/soak.ts
 
 clean:
 	rm -rf dist .tap coverage
