@@ -38,7 +38,7 @@ bench: build k8s
 	node --import tsx bench/run.ts $(BENCH)
 
 # Ten minutes of steady load with faults injected on loopback; stops by itself.
-soak: build
+soak: build k8s
 	node --import tsx bench/soak.ts
 
 clean:

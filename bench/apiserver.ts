@@ -8,11 +8,11 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { buildWebhookConfigurations } from "../certs/webhook-configurations.js";
-import { startCluster } from "../test/k8s/cluster.js";
+import { freePort, startCluster } from "../test/k8s/cluster.js";
 import { MULTICLOUD, natHiddenPolicy, typicalPolicy } from "./lib/fixtures.js";
 import { expectStatus, kubeClient, type Kube } from "./lib/kube.js";
 import { fmt, mean, percentile, table } from "./lib/report.js";
-import { freePort, makeCerts, startServe, tempDir, type BenchCerts } from "./lib/server.js";
+import { makeCerts, startServe, tempDir, type BenchCerts } from "./lib/server.js";
 
 const ROUNDS = Number(process.env.NETGUARD_BENCH_CREATES ?? 300);
 const WARMUP = 20;

@@ -1,7 +1,8 @@
 /**
  * `make soak`: the compiled `netguard serve` in its own process (log level info, to a file) under steady
  * open-loop load on loopback, then faults under load: certificate rotated on disk, config replaced by a bad
- * one then a good one, SIGTERM with requests in flight and a restart. Bounded; stops by itself.
+ * one then a good one, SIGTERM with requests in flight and a restart; then the kube-apiserver of test/k8s
+ * restarted under a running controller (lib/apiserver-restart.ts). Bounded; stops by itself.
  *   NETGUARD_SOAK_MINUTES (default 10), NETGUARD_SOAK_RATE (AdmissionReviews/s, default 1000)
  */
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -11,6 +12,7 @@ import { dirname, join } from "node:path";
 import { MULTICLOUD, natHiddenPolicy, networkPolicy, typicalPolicy } from "./lib/fixtures.js";
 import { pacedLoad, type Outcome } from "./lib/load.js";
 import { fmt, load, machine, percentile, table } from "./lib/report.js";
+import { apiserverRestartFault } from "./lib/apiserver-restart.js";
 import { reviewCase } from "./lib/review-check.js";
 import { makeCerts, startServe, tempDir, type BenchCerts, type ServeChild } from "./lib/server.js";
 
@@ -223,6 +225,7 @@ try {
   const server = await startServe({ configPath, dir: tmp.dir, certs });
   await steady(server, certs.ca.cert);
   await faults(tmp.dir, server, certs, configPath);
+  await apiserverRestartFault();
 } finally {
   await tmp.remove();
 }

@@ -3,25 +3,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeCertFiles } from "../../certs/files.js";
 import { generateCA, generateServingCert, type CertKeyPair } from "../../certs/generate.js";
+import { freePort } from "../../test/k8s/cluster.js";
 import { ROOT } from "./fixtures.js";
 
 export const CLI = join(ROOT, "dist/server/cli/main.js");
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface BenchCerts {
   ca: CertKeyPair;

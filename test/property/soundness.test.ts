@@ -113,3 +113,21 @@ t.test(`provable rules never fire where the oracle finds a match (${RUNS} random
   t.comment(`${RUNS} cases in ${seconds.toFixed(1)} s\n${lines.join("\n")}`);
   for (const rule of PROVABLE) t.equal(stats.get(rule)!.unsound, 0, `${rule}: no firing where something matches`);
 });
+
+// The oracle's first counterexample, kept as a fixed case: pods and nodes sharing a subnet (Azure CNI) behind
+// snatToNodes. Node sources do arrive, so an ipBlock naming the subnet is not NAT-hidden.
+t.test("a routed remote's node range inside its own snatted pod range is not NAT-hidden", async (t) => {
+  const subnet = { start: 1024, bits: 9 };
+  const c: Case = {
+    topology: {
+      family: 4,
+      localName: "here",
+      clusterLabel: "netguard.dev/cluster",
+      policyScope: "local-only",
+      local: { pods: [], services: [], nodes: [] },
+      remotes: [{ name: "azure", connectivity: "routed", snatToNodes: true, pods: [subnet], services: [], nodes: [{ start: 1280, bits: 4 }], natSources: [], exposed: [] }],
+    },
+    policy: { podSelector: {}, ingress: [{ peers: [{ ipBlock: { cidr: subnet, except: [] } }] }], egress: [] },
+  };
+  t.same(check(c), []);
+});
