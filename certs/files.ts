@@ -27,6 +27,22 @@ export async function loadServingCert(certPath: string, keyPath: string): Promis
   return { cert, key, info: certificateInfo(cert) };
 }
 
+/** A PEM bundle of CA certificates: the client CA of `serve --client-ca`. */
+export interface CaBundle {
+  pem: string;
+  certificates: X509Certificate[];
+}
+
+/** Reads a CA bundle; refuses a file holding no certificate, or one that is not a CA. */
+export async function loadCaBundle(path: string): Promise<CaBundle> {
+  const pem = await readFile(path, "utf8");
+  const certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  if (certificates.length === 0) throw new Error(`${path} holds no PEM certificate`);
+  const leaf = certificates.find((c) => !c.ca);
+  if (leaf) throw new Error(`${path}: ${leaf.subject} is not a CA certificate`);
+  return { pem, certificates };
+}
+
 /** File names follow the kubernetes.io/tls Secret keys, so a mounted Secret and `netguard certs --out` look alike. */
 const CERT_FILES = { caCert: "ca.crt", caKey: "ca.key", cert: "tls.crt", key: "tls.key" } as const;
 

@@ -59,3 +59,22 @@ export async function generateServingCert(ca: CertKeyPair, options: ServingCertO
   });
   return { cert: pems.cert, key: pems.private };
 }
+
+/**
+ * A client certificate signed by `ca` (extKeyUsage clientAuth): what the kube-apiserver presents to netguard
+ * when `serve --client-ca` asks callers to authenticate (docs/install.md, "Authenticate the apiserver").
+ */
+export async function generateClientCert(ca: CertKeyPair, commonName: string, validityDays = 365): Promise<CertKeyPair> {
+  const pems = await generate([{ name: "commonName", value: commonName }], {
+    keyType: "ec",
+    algorithm: "sha256",
+    ...validity(validityDays),
+    ca,
+    extensions: [
+      { name: "basicConstraints", cA: false, critical: true },
+      { name: "keyUsage", digitalSignature: true, critical: true },
+      { name: "extKeyUsage", clientAuth: true },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import type { Logger } from "pino";
 import type { CertKeyPair } from "../certs/generate.js";
 import { registerAdmissionRoutes } from "./admission/routes.js";
+import { requireClientCertificates } from "./client-auth.js";
 import { parseJsonBody } from "./json.js";
 import type { Metrics } from "./metrics.js";
 import type { ServerState } from "./state.js";
@@ -41,7 +42,14 @@ export function buildApp(options: AppOptions): App {
   const { state, metrics } = options;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
-    https: { cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.2", ALPNProtocols: ["http/1.1"] },
+    https: {
+      cert: options.tls.cert,
+      key: options.tls.key,
+      minVersion: "TLSv1.2",
+      ALPNProtocols: ["http/1.1"],
+      // Asked for, not required at the handshake: the probes and /metrics have no client certificate.
+      ...(state.clientCa ? { ca: state.clientCa.pem, requestCert: true, rejectUnauthorized: false } : {}),
+    },
     loggerInstance: options.logger,
     // One structured line per admission decision is logged by the routes instead.
     logController: new LogController({ disableRequestLogging: true }),
@@ -74,6 +82,8 @@ export function buildApp(options: AppOptions): App {
   app.addHook("onSend", async (_req, reply) => {
     if (state.closing) reply.header("connection", "close");
   });
+
+  if (state.clientCa) requireClientCertificates(app, state, metrics);
 
   app.get("/healthz", async () => "ok");
   app.get("/readyz", async (_req, reply) => {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { loadServingCert, type CertificateInfo, type LoadedServingCert } from "../certs/files.js";
+import { loadCaBundle, loadServingCert, type CaBundle, type CertificateInfo, type LoadedServingCert } from "../certs/files.js";
 import { watchServingCert } from "../certs/reload.js";
 import { temporaryLocalCerts, type TemporaryCerts } from "../certs/self-signed.js";
 import { defaultConfig, type LoadedConfig } from "../policies/index.js";
@@ -9,7 +9,7 @@ import { formatProblems, loadConfigFile } from "./config/file.js";
 import { logConfigNotes, watchConfigFile } from "./config/reload.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { ServerState, type FactsProvider, type PodGuardHook } from "./state.js";
-import type { FileWatch } from "./watch/files.js";
+import { watchFiles, type FileWatch } from "./watch/files.js";
 
 export interface StartOptions {
   /** GuardrailConfig file, watched for changes; without it the built-in default config applies. */
@@ -17,6 +17,8 @@ export interface StartOptions {
   /** Serving certificate and key, watched for changes; without them a throwaway pair for 127.0.0.1 is generated. */
   certPath?: string;
   keyPath?: string;
+  /** CA bundle that must have signed the caller's client certificate on the admission routes; watched for changes. */
+  clientCaPath?: string;
   /** 0 picks a free port. */
   port: number;
   host?: string;
@@ -84,15 +86,44 @@ async function servingFiles(options: StartOptions): Promise<ServingFiles> {
   }
 }
 
+/** Reloads the client CA bundle when its file changes; one that does not load is refused and the current one kept. */
+function watchClientCa(path: string, apply: (ca: CaBundle) => void, metrics: Metrics, logger: Logger, pollMs?: number): Promise<FileWatch> {
+  return watchFiles(
+    [path],
+    async () => {
+      try {
+        apply(await loadCaBundle(path));
+        metrics.certReloads.inc();
+        logger.info({ clientCaPath: path }, "client CA reloaded");
+      } catch (error) {
+        metrics.certReloadFailures.inc();
+        logger.error({ clientCaPath: path, error: message(error) }, "client CA change rejected; keeping the current one");
+      }
+    },
+    { pollMs, onError: (error) => logger.warn({ clientCaPath: path, err: error }, "watching the client CA failed; polling continues") },
+  );
+}
+
 /** Starts the admission server with config and certificate hot reload: what `netguard serve` runs. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
   const loaded = await initialConfig(options.configPath);
   if (options.configPath) logConfigNotes(logger, options.configPath, loaded);
   const { certPath, keyPath, serving, generated } = await servingFiles(options);
+  let pair = { cert: serving.cert, key: serving.key };
+  // A new secure context replaces the whole TLS context: the client CA goes with every certificate change.
+  const applySecureContext = () => app.server.setSecureContext({ ...pair, ...(state.clientCa ? { ca: state.clientCa.pem } : {}) });
 
   const metrics = createMetrics();
   const state = new ServerState(loaded, options.facts, options.privilegedUsers);
+  if (options.clientCaPath) {
+    try {
+      state.clientCa = await loadCaBundle(options.clientCaPath);
+    } catch (error) {
+      await generated?.remove();
+      throw new StartupError(`cannot load the client CA ${options.clientCaPath}: ${message(error)}`);
+    }
+  }
   state.podGuard = options.podGuard;
   const useCertificate = (info: CertificateInfo) => {
     state.certificate = info;
@@ -137,11 +168,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         keyPath,
         logger,
         pollMs: options.pollMs,
-        apply: (pair) => {
-          app.server.setSecureContext({ cert: pair.cert, key: pair.key });
-          useCertificate(pair.info);
+        apply: (loaded) => {
+          pair = { cert: loaded.cert, key: loaded.key };
+          applySecureContext();
+          useCertificate(loaded.info);
           metrics.certReloads.inc();
-          logger.info({ serialNumber: pair.info.serialNumber, notAfter: pair.info.notAfter.toISOString() }, "serving certificate reloaded");
+          logger.info({ serialNumber: loaded.info.serialNumber, notAfter: loaded.info.notAfter.toISOString() }, "serving certificate reloaded");
         },
         onRejected: (error) => {
           metrics.certReloadFailures.inc();
@@ -149,6 +181,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         },
       }),
     );
+    if (options.clientCaPath) watches.push(await watchClientCa(options.clientCaPath, (ca) => ((state.clientCa = ca), applySecureContext()), metrics, logger, options.pollMs));
     if (options.configPath) {
       const apply = (next: LoadedConfig) => {
         state.config = next;
@@ -165,7 +198,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const url = `https://${urlHost(host)}:${port}`;
   const { config } = loaded;
   logger.info(
-    { port, host, url, mode: config.mode, cluster: config.cluster.name, certificate: serving.info.serialNumber, privilegedUsers: state.privilegedUsers },
+    { port, host, url, mode: config.mode, cluster: config.cluster.name, certificate: serving.info.serialNumber, privilegedUsers: state.privilegedUsers, clientAuth: Boolean(state.clientCa) },
     `listening on ${url}`,
   );
   return { app, state, metrics, port, url, generatedCaPath: generated?.caPath, close };

@@ -1,4 +1,4 @@
-import type { CertificateInfo } from "../certs/files.js";
+import type { CaBundle, CertificateInfo } from "../certs/files.js";
 import type { ClusterFacts, LoadedConfig } from "../policies/index.js";
 
 /** Cluster facts for the engine; the controller's namespace cache provides them once it runs. */
@@ -11,6 +11,8 @@ export type PodGuardHook = (namespace: string | undefined) => Promise<{ allowed:
 export class ServerState {
   config: LoadedConfig | undefined;
   certificate: CertificateInfo | undefined;
+  /** With `serve --client-ca`: who may call the admission routes. */
+  clientCa: CaBundle | undefined;
   closing = false;
   /** Set when the pod guard is on; Pod CREATE requests are judged by it. */
   podGuard: PodGuardHook | undefined;

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { Command } from "./args.js";
 import type * as k8s from "@kubernetes/client-node";
 import { auditSnapshot } from "../audit/scan.js";
 import { exitCodeOf } from "../audit/report.js";
@@ -46,41 +46,27 @@ class Progress {
 }
 
 
+const command = new Command("audit", USAGE);
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        kubeconfig: { type: "string" },
-        context: { type: "string" },
-        config: { type: "string", short: "c" },
-        output: { type: "string", short: "o" },
-        "page-size": { type: "string", default: "500" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (error) {
-    process.stderr.write(`netguard audit: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = command.parse({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
+      config: { type: "string", short: "c" },
+      output: { type: "string", short: "o" },
+      "page-size": { type: "string", default: "500" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const output = parseOutput(values.output);
-  if (!output) {
-    process.stderr.write(`netguard audit: --output must be one of ${OUTPUT_FORMATS.join(", ")}\n\n${USAGE}`);
-    return 2;
-  }
+  if (!output) return command.usageError(`--output must be one of ${OUTPUT_FORMATS.join(", ")}`);
   const limit = Number(values["page-size"]);
-  if (!Number.isInteger(limit) || limit < 1) {
-    process.stderr.write(`netguard audit: --page-size must be a positive whole number, got "${values["page-size"]}"\n\n${USAGE}`);
-    return 2;
-  }
+  if (!Number.isInteger(limit) || limit < 1) return command.usageError(`--page-size must be a positive whole number, got "${values["page-size"]}"`);
   const loaded = await configFromFlag(values.config);
   if (!loaded) return 2;
 

@@ -1,9 +1,10 @@
 import { isIP } from "node:net";
 import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
 import { readCA, writeCertFiles } from "../../certs/files.js";
-import { generateCA, generateServingCert } from "../../certs/generate.js";
+import { Command } from "./args.js";
+import { admissionConfiguration, webhookKubeconfig, webhookUserName } from "../../certs/client-auth.js";
+import { generateCA, generateClientCert, generateServingCert } from "../../certs/generate.js";
 import { buildWebhookConfigurations, webhookConfigurationsYaml, type WebhookTarget } from "../../certs/webhook-configurations.js";
 
 const USAGE = `usage: netguard certs --out DIR [options]
@@ -19,6 +20,9 @@ options:
   --ip ADDR          an IP address the certificate is valid for (repeatable), e.g. 127.0.0.1
   --url URL          register the webhooks by URL instead of Service, e.g. https://127.0.0.1:8443
   --days N           validity of the serving certificate (default 365)
+  --client-auth      also write DIR/client-auth/: a client CA (ca.crt, for serve --client-ca), the
+                     apiserver's client certificate (tls.crt, tls.key), webhook-kubeconfig.yaml and
+                     admission-config.yaml (for kube-apiserver --admission-control-config-file)
   -h, --help         show this help
 `;
 
@@ -29,26 +33,17 @@ const options = {
   ip: { type: "string", multiple: true },
   url: { type: "string" },
   days: { type: "string", default: "365" },
+  "client-auth": { type: "boolean", default: false },
   help: { type: "boolean", short: "h" },
 } as const;
 
-function usageError(message: string): number {
-  process.stderr.write(`netguard certs: ${message}\n\n${USAGE}`);
-  return 2;
-}
+const command = new Command("certs", USAGE);
+const usageError = (message: string) => command.usageError(message);
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
-  } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = command.parse({ args: argv, options, allowPositionals: false });
+  if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (!values.out) return usageError("--out is required");
   const ips = values.ip ?? [];
   const badIp = ips.find((ip) => isIP(ip) === 0);
@@ -87,8 +82,26 @@ export async function run(argv: string[]): Promise<number> {
       `wrote the serving certificate ${paths.cert} and key ${paths.key}`,
       `  valid for ${[...dnsNames, ...ips].join(", ")}`,
       `wrote ${webhooksPath} (${"url" in target ? `url ${target.url}` : `service ${namespace}/${service}`})`,
+      ...(values["client-auth"] ? await writeClientAuth(join(values.out, "client-auth"), target, days) : []),
       "",
     ].join("\n"),
   );
   return 0;
+}
+
+/** The apiserver's side of client authentication; a client CA already in `dir` is reused. Returns what was written. */
+async function writeClientAuth(dir: string, target: WebhookTarget, days: number): Promise<string[]> {
+  const existing = await readCA(dir);
+  const ca = existing ?? (await generateCA("netguard-apiserver-client-ca"));
+  const client = await generateClientCert(ca, "kube-apiserver", days);
+  const paths = await writeCertFiles(dir, ca, client);
+  const kubeconfigPath = resolve(dir, "webhook-kubeconfig.yaml");
+  const admissionPath = join(dir, "admission-config.yaml");
+  await writeFile(kubeconfigPath, webhookKubeconfig(target, client), { mode: 0o600 });
+  await writeFile(admissionPath, admissionConfiguration(kubeconfigPath));
+  return [
+    `${existing ? "reused the client CA in" : "wrote a client CA:"} ${paths.caCert} (serve --client-ca ${paths.caCert})`,
+    `wrote the apiserver's client certificate ${paths.cert} and key ${paths.key}`,
+    `wrote ${kubeconfigPath} (user ${webhookUserName(target)}) and ${admissionPath} (kube-apiserver --admission-control-config-file)`,
+  ];
 }

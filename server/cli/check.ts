@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { Command } from "./args.js";
 import { defaultConfig, type LoadedConfig } from "../../policies/index.js";
 import { formatProblems, loadConfigFile } from "../config/file.js";
 import { expandPaths, readObjects, type SourceObject } from "./documents.js";
@@ -29,28 +29,19 @@ export function parseOutput(value: string | undefined): OutputFormat | undefined
   return (OUTPUT_FORMATS as readonly string[]).includes(format) ? (format as OutputFormat) : undefined;
 }
 
+const command = new Command("check", USAGE);
+
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { config: { type: "string", short: "c" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (error) {
-    process.stderr.write(`netguard check: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = command.parse({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: "string", short: "c" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+  });
+  if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const output = parseOutput(values.output);
-  if (!output || positionals.length === 0) {
-    process.stderr.write(`netguard check: ${output ? "no PATH given" : `--output must be one of ${OUTPUT_FORMATS.join(", ")}`}\n\n${USAGE}`);
-    return 2;
-  }
+  if (!output) return command.usageError(`--output must be one of ${OUTPUT_FORMATS.join(", ")}`);
+  if (positionals.length === 0) return command.usageError("no PATH given");
   const loaded = await configFromFlag(values.config);
   if (!loaded) return 2;
   for (const note of loaded.notes) process.stderr.write(`netguard: note: ${note.path}: ${note.message}\n`);

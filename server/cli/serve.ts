@@ -1,8 +1,8 @@
-import { parseArgs } from "node:util";
 import { pino, type Logger } from "pino";
 import { hostname } from "node:os";
 import type { SelfManagedCerts } from "../../certs/self-managed.js";
 import type { Controller } from "../controller/index.js";
+import { Command } from "./args.js";
 import { ownUsername } from "../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
 
@@ -19,6 +19,8 @@ options:
   --self-managed-certs    keep the CA and serving certificate in the Secret netguard-tls (in the lease
                           namespace), rotate them, and inject the caBundle into the webhooks
   --cert-dir DIR          where --self-managed-certs writes the serving pair (default /tmp/netguard-tls)
+  --client-ca FILE        refuse admission requests (401) whose caller has no client certificate signed by
+                          a CA in FILE: the apiserver authenticating with a webhook kubeconfig (docs/install.md)
   --port N                HTTPS port; 0 picks a free one (default 8443)
   --host ADDR             address to listen on (default 0.0.0.0)
   --kubeconfig FILE       cluster credentials; netguard's own identity there counts as privileged
@@ -39,6 +41,7 @@ const options = {
   key: { type: "string" },
   "self-managed-certs": { type: "boolean" },
   "cert-dir": { type: "string", default: "/tmp/netguard-tls" },
+  "client-ca": { type: "string" },
   port: { type: "string", default: "8443" },
   host: { type: "string", default: "0.0.0.0" },
   kubeconfig: { type: "string" },
@@ -51,10 +54,8 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-function usageError(message: string): number {
-  process.stderr.write(`netguard serve: ${message}\n\n${USAGE}`);
-  return 2;
-}
+const command = new Command("serve", USAGE);
+const usageError = (message: string) => command.usageError(message);
 
 async function privilegedUsers(flagged: string[], kubeconfig: string | undefined, logger: Logger): Promise<string[]> {
   const users = [...flagged];
@@ -85,17 +86,9 @@ function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
-  } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
-  }
+  const parsed = command.parse({ args: argv, options, allowPositionals: false });
+  if (typeof parsed === "number") return parsed;
   const { values } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) return usageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
   if (Boolean(values.cert) !== Boolean(values.key)) return usageError("--cert and --key go together");
@@ -132,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
       configPath: values.config,
       certPath: certs?.certPath ?? values.cert,
       keyPath: certs?.keyPath ?? values.key,
+      clientCaPath: values["client-ca"],
       port,
       host: values.host,
       logger,

@@ -96,6 +96,36 @@ t.test("netguard certs writes a CA, a serving cert and webhook configurations", 
   t.same(serviceMode.webhooks[0].clientConfig.service, { name: "netguard", namespace: "netguard-system", path: "/validate", port: 443 });
 });
 
+t.test("netguard certs --client-auth writes the apiserver's side of client authentication", async (t) => {
+  const out = await tempDir(t);
+  const args = ["--out", out, "--url", "https://127.0.0.1:9443", "--client-auth"];
+  const first = await runCommand(t, "certs", args);
+  t.equal(first.code, 0, first.stderr);
+  const dir = join(out, "client-auth");
+  t.match(first.stdout, `wrote a client CA: ${join(dir, "ca.crt")} (serve --client-ca ${join(dir, "ca.crt")})`);
+  const ca = new X509Certificate(await readFile(join(dir, "ca.crt")));
+  const client = new X509Certificate(await readFile(join(dir, "tls.crt")));
+  t.ok(ca.ca && client.verify(ca.publicKey), "the client certificate is signed by the client CA");
+  t.match(client.toLegacyObject(), { ext_key_usage: ["1.3.6.1.5.5.7.3.2"] }, "for client authentication only");
+  t.not(ca.fingerprint256, new X509Certificate(await readFile(join(out, "ca.crt"))).fingerprint256, "a CA of its own, not the serving CA");
+
+  const kubeconfig = parseAllDocuments(await readFile(join(dir, "webhook-kubeconfig.yaml"), "utf8"))[0]!.toJS();
+  t.equal(kubeconfig.users.length, 1);
+  t.equal(kubeconfig.users[0].name, "127.0.0.1:9443", "named for netguard's host:port only");
+  t.equal(Buffer.from(kubeconfig.users[0].user["client-certificate-data"], "base64").toString(), await readFile(join(dir, "tls.crt"), "utf8"));
+  const admission = parseAllDocuments(await readFile(join(dir, "admission-config.yaml"), "utf8"))[0]!.toJS();
+  t.equal(admission.kind, "AdmissionConfiguration");
+  t.same(admission.plugins.map((p: { name: string }) => p.name), ["ValidatingAdmissionWebhook", "MutatingAdmissionWebhook"]);
+  for (const p of admission.plugins) t.equal(p.configuration.kubeConfigFile, join(dir, "webhook-kubeconfig.yaml"));
+
+  const again = await runCommand(t, "certs", args);
+  t.match(again.stdout, "reused the client CA in");
+  t.equal(new X509Certificate(await readFile(join(dir, "ca.crt"))).fingerprint256, ca.fingerprint256, "the client CA survives a rerun");
+
+  const service = await runCommand(t, "certs", ["--out", await tempDir(t), "--client-auth"]);
+  t.match(service.stdout, "(user netguard.netguard-system.svc)", "a Service target is named by its DNS name");
+});
+
 t.test("serve with files from netguard certs; SIGTERM finishes requests in flight and exits 0", async (t) => {
   const out = await tempDir(t);
   t.equal((await runCommand(t, "certs", ["--out", out, "--ip", "127.0.0.1"])).code, 0);

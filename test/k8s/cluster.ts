@@ -118,7 +118,13 @@ async function waitReady(server: string, dir: string, child: ChildProcess, logFi
   throw new Error(`kube-apiserver not ready after ${timeoutMs / 1000}s; see ${logFile}`);
 }
 
-export async function startCluster(options: { bin?: string } = {}): Promise<LocalCluster> {
+export interface ClusterOptions {
+  bin?: string;
+  /** Added to kube-apiserver's command line, e.g. --admission-control-config-file. */
+  apiserverArgs?: readonly string[];
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
   const bin = options.bin ?? (await buildBinaries());
   const dir = mkdtempSync(join(tmpdir(), "netguard-k8s-"));
   const pki = join(dir, "pki");
@@ -155,6 +161,7 @@ export async function startCluster(options: { bin?: string } = {}): Promise<Loca
     "--disable-admission-plugins=ServiceAccount",
     "--endpoint-reconciler-type=none",
     "--v=1",
+    ...(options.apiserverArgs ?? []),
   ];
   let apiserver = startProcess(join(bin, "kube-apiserver"), apiserverArgs, logs.apiserver);
   const kubeconfig = join(dir, "kubeconfig");

@@ -39,6 +39,9 @@ export interface EnvOptions {
   /** GuardrailConfig copied into the environment (default: the multicloud test fixture). */
   config?: string;
   extraServeArgs?: readonly string[];
+  apiserverArgs?: readonly string[];
+  /** netguard's port (default: a free one), for when the apiserver's configuration must name it up front. */
+  port?: number;
   /** Inherit netguard's log lines on this process's stdout (make run) instead of a file only. */
   echoLogs?: boolean;
 }
@@ -64,7 +67,7 @@ const PROBE = JSON.stringify({
 });
 
 export async function startNetguardEnv(options: EnvOptions = {}): Promise<NetguardEnv> {
-  const cluster = await startCluster();
+  const cluster = await startCluster({ apiserverArgs: options.apiserverArgs });
   try {
     const dir = cluster.dir;
     const configPath = join(dir, "config.yaml");
@@ -72,7 +75,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
     const ca = await generateCA("netguard-local-ca");
     const serving = await generateServingCert(ca, { ips: ["127.0.0.1"], dnsNames: ["localhost"] });
     const certs = await writeCertFiles(join(dir, "netguard-certs"), ca, serving);
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const url = `https://127.0.0.1:${port}`;
     const logPath = join(dir, "netguard.log");
     const run = (args: readonly string[], stdin?: string) => kubectl(cluster.kubeconfig, args, stdin);
