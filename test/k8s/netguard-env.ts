@@ -40,6 +40,8 @@ export interface EnvOptions {
   config?: string;
   extraServeArgs?: readonly string[];
   apiserverArgs?: readonly string[];
+  /** Install the PolicyReport CRDs (manifests/crds) before netguard starts, so its audit scan writes reports. */
+  policyReportCrds?: boolean;
   /** netguard's port (default: a free one), for when the apiserver's configuration must name it up front. */
   port?: number;
   /** Inherit netguard's log lines on this process's stdout (make run) instead of a file only. */
@@ -80,6 +82,10 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
     const logPath = join(dir, "netguard.log");
     const run = (args: readonly string[], stdin?: string) => kubectl(cluster.kubeconfig, args, stdin);
     await run(["create", "namespace", "netguard-system"]);
+    if (options.policyReportCrds) {
+      const crds = await run(["apply", "-f", join(repoRoot, "manifests/crds/policyreports.yaml")]);
+      if (crds.code !== 0) throw new Error(`installing the PolicyReport CRDs failed: ${crds.stderr}`);
+    }
 
     let child: ChildProcess | undefined;
     const startNetguard = async (): Promise<void> => {

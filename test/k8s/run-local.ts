@@ -1,7 +1,8 @@
 /** `make run`: a real local cluster with netguard registered as its webhook, in the foreground until Ctrl-C. */
 import { startNetguardEnv } from "./netguard-env.js";
 
-const env = await startNetguardEnv({ echoLogs: true });
+// Audit scans every 30 s instead of 5 min, so the reports of example 4 follow the examples above.
+const env = await startNetguardEnv({ echoLogs: true, policyReportCrds: true, extraServeArgs: ["--audit-interval", "30"] });
 const { kubeconfig } = env.cluster;
 process.stdout.write(`
 netguard is enforcing on a local kube-apiserver (${env.cluster.server}), webhook at ${env.url}.
@@ -16,6 +17,9 @@ netguard is enforcing on a local kube-apiserver (${env.cluster.server}), webhook
 
   # 3. Audit mode: the same policy is allowed, with the finding as a warning:
   sed -i 's/^mode: enforce/mode: audit/' ${env.configPath} && sleep 1 && kubectl apply -n demo -f docs/examples/nat-hidden-policy.yaml
+
+  # 4. What the audit scan found, as PolicyReports (per namespace) and a ClusterPolicyReport:
+  kubectl get policyreports -A && kubectl get clusterpolicyreports -o yaml
 
 Config: ${env.configPath} (hot-reloaded). Ctrl-C stops everything.
 `);
