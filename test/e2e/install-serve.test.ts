@@ -10,7 +10,7 @@ import { request } from "node:https";
 import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
-import { clusterFor, MANIFESTS, NAMESPACE, ROOT, run, serviceAccountKubeconfig, waitFor } from "./fixtures/install.js";
+import { clusterFor, kustomize, MANIFESTS, NAMESPACE, ROOT, serviceAccountKubeconfig, waitFor } from "./fixtures/install.js";
 
 type LogLine = { msg: string; level: number; [key: string]: unknown };
 
@@ -36,7 +36,7 @@ t.test("the Deployment's command line, as netguard's ServiceAccount", async (t) 
 
   const config = join(cluster.dir, "config.yaml");
   await writeFile(config, await readFile(join(MANIFESTS, "base", "config.yaml")));
-  const built = parseAllDocuments((await run("kubectl", ["kustomize", MANIFESTS])).stdout).map((d) => d.toJS());
+  const built = parseAllDocuments((await kustomize(MANIFESTS)).stdout).map((d) => d.toJS());
   const container = built.find((d) => d.kind === "Deployment").spec.template.spec.containers[0];
   const args = (container.args as string[]).map((a) =>
     a.replace(/^--config=.*/, `--config=${config}`).replace(/^--cert-dir=.*/, `--cert-dir=${join(cluster.dir, "tls")}`),

@@ -8,11 +8,11 @@ import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
 import { loadConfigFile } from "../../server/config/file.js";
-import { clusterFor, manifestWebhooksYaml, MANIFESTS, NAMESPACE, run, SERVICE_ACCOUNT, updateManifestWebhooks, type Kubectl } from "./fixtures/install.js";
+import { clusterFor, type Kubectl, kustomize, MANIFESTS, manifestWebhooksYaml, NAMESPACE, SERVICE_ACCOUNT, updateManifestWebhooks } from "./fixtures/install.js";
 
 type Doc = { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [key: string]: any };
 const build = async (dir: string): Promise<Doc[]> => {
-  const r = await run("kubectl", ["kustomize", dir]);
+  const r = await kustomize(dir);
   if (r.code !== 0) throw new Error(r.stderr);
   return parseAllDocuments(r.stdout).map((d) => d.toJS() as Doc);
 };

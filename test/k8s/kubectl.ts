@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { buildBinaries } from "./cluster.js";
 
 export interface KubectlResult {
   code: number | null;
@@ -6,10 +8,15 @@ export interface KubectlResult {
   stderr: string;
 }
 
+let binary: Promise<string> | undefined;
+/** The kubectl built with kube-apiserver and etcd (build.sh): the apiserver's own version, nothing to install. */
+export const kubectlBinary = (): Promise<string> => (binary ??= buildBinaries().then((bin) => join(bin, "kubectl")));
+
 /** Runs the real kubectl against a kubeconfig; never throws on a non-zero exit. */
-export function kubectl(kubeconfig: string, args: readonly string[], stdin?: string): Promise<KubectlResult> {
+export async function kubectl(kubeconfig: string, args: readonly string[], stdin?: string): Promise<KubectlResult> {
+  const command = await kubectlBinary();
   return new Promise((resolve, reject) => {
-    const child = spawn("kubectl", ["--kubeconfig", kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(command, ["--kubeconfig", kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

@@ -1,4 +1,6 @@
 /** `make run`: a real local cluster with netguard registered as its webhook, in the foreground until Ctrl-C. */
+import { dirname } from "node:path";
+import { kubectlBinary } from "./kubectl.js";
 import { startNetguardEnv } from "./netguard-env.js";
 
 // Audit scans every 30 s instead of 5 min, so the reports of example 4 follow the examples above.
@@ -8,6 +10,7 @@ process.stdout.write(`
 netguard is enforcing on a local kube-apiserver (${env.cluster.server}), webhook at ${env.url}.
 
   export KUBECONFIG=${kubeconfig}
+  export PATH=${dirname(await kubectlBinary())}:$PATH   # the kubectl built with the apiserver (any kubectl works)
 
   # 1. A new namespace gets its cluster label (and, from the controller, its baseline policy):
   kubectl create namespace demo && kubectl get namespace demo --show-labels && kubectl get networkpolicy -n demo
