@@ -7,6 +7,7 @@ import { defaultConfig, type LoadedConfig } from "../policies/index.js";
 import { buildApp, type App } from "./app.js";
 import { formatProblems, loadConfigFile } from "./config/file.js";
 import { logConfigNotes, watchConfigFile } from "./config/reload.js";
+import { trackConnections } from "./drain.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { ServerState, type FactsProvider, type PodGuardHook } from "./state.js";
 import { watchFiles, type FileWatch } from "./watch/files.js";
@@ -133,28 +134,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const app = buildApp({ tls: serving, state, metrics, logger, bodyLimit: options.bodyLimit });
   const watches: FileWatch[] = [];
-  // Requests being answered right now. Node's server.close() only closes connections it deems idle, and a
-  // connection that completed TLS but never carried a request (the apiserver's HTTP client dials spare
-  // ones under load) is not: shutdown would wait out the whole grace period for nothing. Once no request
-  // is in flight, every connection is closed.
-  let inFlight = 0;
-  app.server.on("request", (_req, res) => {
-    inFlight++;
-    res.once("close", () => inFlight--);
-  });
+  const connections = trackConnections(app.server);
   const close = async () => {
     state.closing = true;
     for (const w of watches) w.close();
-    const force = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs ?? 25_000);
-    const drained = setInterval(() => {
-      if (inFlight === 0) app.server.closeAllConnections();
-    }, 50);
-    try {
-      await app.close();
-    } finally {
-      clearTimeout(force);
-      clearInterval(drained);
-    }
+    await connections.drain(options.shutdownGraceMs ?? 25_000);
+    await app.close();
     await generated?.remove();
   };
 

@@ -1,21 +1,14 @@
 import type * as k8s from "@kubernetes/client-node";
-import type { Logger } from "pino";
-import type { LoadedConfig, ObjectRef } from "../../policies/index.js";
+import type { ObjectRef } from "../../policies/index.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import { buildPolicyReports, REPORT_GROUP, REPORT_NAME, REPORT_VERSION, sameResults, type PolicyReport } from "../audit/policy-reports.js";
 import type { CheckReport } from "../audit/report.js";
 import { auditSnapshotAsync } from "../audit/scan.js";
 import { apiErrorMessage, apiStatus } from "../kube/client.js";
-import type { Cache } from "./informer.js";
-import type { ControllerMetrics } from "./metrics.js";
+import type { ControllerContext } from "./context.js";
 
-export interface AuditLoopDeps {
+export interface AuditLoopDeps extends ControllerContext {
   custom: k8s.CustomObjectsApi;
-  namespaces: Cache<k8s.V1Namespace>;
-  policies: Cache<k8s.V1NetworkPolicy>;
-  config: () => LoadedConfig;
-  log: Logger;
-  metrics: ControllerMetrics;
   intervalMs: number;
   /** After a change in the cluster, the next scan runs at most this long afterwards (default min(interval, 10 s)). */
   changeDelayMs?: number;

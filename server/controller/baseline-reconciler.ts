@@ -1,26 +1,18 @@
 import * as k8s from "@kubernetes/client-node";
-import type { Logger } from "pino";
 import {
   baselineDrifted,
   baselineStatus,
   buildBaselinePolicy,
   isManagedPolicy,
-  type LoadedConfig,
   type NetworkPolicy,
 } from "../../policies/index.js";
 import { apiErrorMessage, apiStatus } from "../kube/client.js";
-import type { Cache } from "./informer.js";
-import type { ControllerMetrics } from "./metrics.js";
+import type { ControllerContext } from "./context.js";
 import { WorkQueue } from "./work-queue.js";
 
-export interface BaselineReconcilerDeps {
+export interface BaselineReconcilerDeps extends ControllerContext {
   core: k8s.CoreV1Api;
   networking: k8s.NetworkingV1Api;
-  namespaces: Cache<k8s.V1Namespace>;
-  policies: Cache<k8s.V1NetworkPolicy>;
-  config: () => LoadedConfig;
-  log: Logger;
-  metrics: ControllerMetrics;
   /** Field manager recorded on every write. */
   fieldManager?: string;
   concurrency?: number;

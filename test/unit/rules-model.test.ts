@@ -9,8 +9,6 @@ import t from "tap";
 import { evaluateNetworkPolicy, type LoadedConfig } from "../../policies/index.js";
 import { egressTo, ingressFrom, ipBlock, load } from "./helpers.js";
 
-type Range = [number, number]; // inclusive offsets in the universe
-
 interface Universe {
   family: 4 | 6;
   bits: number;
