@@ -14,6 +14,8 @@ export interface AuditLoopDeps extends ControllerContext {
   changeDelayMs?: number;
   /** PolicyReport writes in flight at once (default 8). */
   writeConcurrency?: number;
+  /** After a scan whose report writes failed, the next runs this long afterwards, doubling up to the interval (default 5 s). */
+  retryDelayMs?: number;
 }
 
 /** Runs the tasks with at most `limit` in flight; each task handles its own errors. */
@@ -51,6 +53,8 @@ export class AuditLoop {
   private changedDuringScan = false;
   private stopped = false;
   private warnedNoCrd = false;
+  /** Consecutive scans whose report writes failed (a CRD just installed, a quota, an apiserver restart). */
+  private failedWrites = 0;
   private last: CheckReport | undefined;
 
   constructor(private readonly deps: AuditLoopDeps) {}
@@ -105,9 +109,14 @@ export class AuditLoop {
     this.running = scan.finally(() => {
       this.running = undefined;
       if (this.stopped || this.queued) return;
-      this.schedule(this.changedDuringScan ? this.changeDelayMs : this.deps.intervalMs);
+      this.schedule(this.changedDuringScan ? this.changeDelayMs : this.failedWrites > 0 ? this.retryDelayMs : this.deps.intervalMs);
     });
     return this.running;
+  }
+
+  /** Failed writes are retried soon, backing off, rather than leaving reports stale for a whole interval. */
+  private get retryDelayMs(): number {
+    return Math.min(this.deps.intervalMs, (this.deps.retryDelayMs ?? 5_000) * 2 ** Math.min(this.failedWrites - 1, 16));
   }
 
   private schedule(delayMs: number): void {
@@ -139,12 +148,15 @@ export class AuditLoop {
     const uidOf = (ref: ObjectRef): string | undefined => uids.get(ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`);
     const terminating = new Set(snapshot.namespaces.filter((n) => n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ""));
     let writes: WriteStats | undefined;
+    let writeFailed = true;
     try {
       writes = await this.write(buildPolicyReports(report, uidOf), terminating);
+      writeFailed = (writes?.failed ?? 0) > 0;
     } catch (error) {
       metrics.auditWriteErrors.inc();
       log.warn({ err: apiErrorMessage(error) }, "could not write policy reports");
     }
+    this.failedWrites = writeFailed ? this.failedWrites + 1 : 0;
     const seconds = (performance.now() - started) / 1000;
     metrics.auditDuration.observe(seconds);
     metrics.auditLastRun.set(Date.now() / 1000);
@@ -158,6 +170,7 @@ export class AuditLoop {
         evaluateMs: Math.round(evaluatedMs),
         ms: Math.round(seconds * 1000),
         reports: writes,
+        ...(writeFailed ? { retryInMs: this.retryDelayMs } : {}),
       },
       "audit scan",
     );
