@@ -79,6 +79,7 @@ export function startController(o: ControllerOptions): Controller {
   const list = <T extends k8s.KubernetesObject>(path: string) => () => listAll<T>(clients.kc, path) as Promise<k8s.KubernetesListObject<T>>;
   const namespaces = watchResource<k8s.V1Namespace>(clients.kc, "/api/v1/namespaces", list("/api/v1/namespaces"), log.child({ informer: "namespaces" }), {
     onRestart: () => metrics.watchRestarts.inc({ resource: "namespaces" }),
+    onList: () => metrics.watchLists.inc({ resource: "namespaces" }),
   });
   void namespaces.synced.then(() => {
     namespacesSynced = true;
@@ -106,7 +107,7 @@ export function startController(o: ControllerOptions): Controller {
       "/apis/networking.k8s.io/v1/networkpolicies",
       list("/apis/networking.k8s.io/v1/networkpolicies"),
       log.child({ informer: "networkpolicies" }),
-      { onRestart: () => metrics.watchRestarts.inc({ resource: "networkpolicies" }) },
+      { onRestart: () => metrics.watchRestarts.inc({ resource: "networkpolicies" }), onList: () => metrics.watchLists.inc({ resource: "networkpolicies" }) },
     );
     const watched = policies;
     reconciler = new BaselineReconciler({ core: clients.core, networking: clients.networking, namespaces: namespaces.cache, policies: watched.cache, config: o.config, log: log.child({ component: "baseline" }), metrics });

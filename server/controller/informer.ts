@@ -15,6 +15,8 @@ export interface WatchedResource<T extends k8s.KubernetesObject> {
 export interface WatchOptions {
   labelSelector?: string;
   onRestart?: () => void;
+  /** Called for every full list: the first, after a restart, and after a 410 Gone (a re-watch from an expired resourceVersion). */
+  onList?: () => void;
   /** Backoff bounds for restarts after a failure. */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -47,13 +49,12 @@ export function watchResource<T extends k8s.KubernetesObject>(
   options: WatchOptions = {},
 ): WatchedResource<T> {
   const strip = !options.keepManagedFields;
-  const listed = strip
-    ? async () => {
-        const result = await list();
-        for (const item of result.items) stripManagedFields(item);
-        return result;
-      }
-    : list;
+  const listed = async () => {
+    options.onList?.();
+    const result = await list();
+    if (strip) for (const item of result.items) stripManagedFields(item);
+    return result;
+  };
   const cache = k8s.makeInformer<T>(kc, path, listed, options.labelSelector);
   // The first handlers to run: ListWatch stores the watched object itself, so this trims the cached copy.
   if (strip) {

@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   auditWriteErrors: Counter;
   auditLastRun: Gauge;
   watchRestarts: Counter<"resource">;
+  watchLists: Counter<"resource">;
   podGuardDecisions: Counter<"decision">;
   isLeader: Gauge;
 }
@@ -65,6 +66,12 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
     auditWriteErrors: new Counter({ name: "netguard_audit_report_errors_total", help: "PolicyReport writes that failed", registers: [registry] }),
     auditLastRun: new Gauge({ name: "netguard_audit_last_run_timestamp_seconds", help: "When the last audit scan finished (Unix time)", registers: [registry] }),
     watchRestarts: new Counter({ name: "netguard_watch_restarts_total", help: "List+watch restarts after an error (apiserver unreachable, watch failed)", labelNames: ["resource"], registers: [registry] }),
+    watchLists: new Counter({
+      name: "netguard_watch_lists_total",
+      help: "Full lists of a watched resource: the first, after a restart, and after 410 Gone on a re-watch",
+      labelNames: ["resource"],
+      registers: [registry],
+    }),
     podGuardDecisions: new Counter({
       name: "netguard_pod_guard_decisions_total",
       help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed",
