@@ -4,16 +4,13 @@
  * never copied here) must draw no deny finding and no input error, with the default config
  * and with the multicloud fixture (whose remote ranges the recipes do not name).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
 import { defaultConfig, evaluateNetworkPolicy, type LoadedConfig } from "../../policies/index.js";
+import { sharedPath } from "../helpers/shared.js";
 import { fixture } from "./helpers.js";
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const recipesDir = path.resolve(repoRoot, "../shared/corpus/recipes");
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir)
@@ -25,9 +22,13 @@ function yamlFiles(dir: string): string[] {
     });
 }
 
-if (!existsSync(recipesDir)) {
-  t.fail(`corpus directory ${recipesDir} is missing: the no-false-positive corpus (DESIGN: ../shared/corpus/recipes) must be present next to the repository`);
-} else {
+let recipesDir = "";
+try {
+  recipesDir = sharedPath("corpus", "recipes");
+} catch (error) {
+  t.fail(`the no-false-positive corpus (DESIGN: ../shared/corpus/recipes) must be readable: ${(error as Error).message}`);
+}
+if (recipesDir) {
   const files = yamlFiles(recipesDir);
   t.ok(files.length >= 10, `found ${files.length} recipe files in ${recipesDir}`);
 
