@@ -27,6 +27,11 @@ export async function loadServingCert(certPath: string, keyPath: string): Promis
   return { cert, key, info: certificateInfo(cert) };
 }
 
+/** Each PEM certificate in `text`, one string apiece (a bundle, or a chain). */
+export function pemCertificates(text: string): string[] {
+  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => `${pem}\n`);
+}
+
 /** A PEM bundle of CA certificates: the client CA of `serve --client-ca`. */
 export interface CaBundle {
   pem: string;
@@ -36,7 +41,7 @@ export interface CaBundle {
 /** Reads a CA bundle; refuses a file holding no certificate, or one that is not a CA. */
 export async function loadCaBundle(path: string): Promise<CaBundle> {
   const pem = await readFile(path, "utf8");
-  const certificates = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+  const certificates = pemCertificates(pem).map((block) => new X509Certificate(block));
   if (certificates.length === 0) throw new Error(`${path} holds no PEM certificate`);
   const leaf = certificates.find((c) => !c.ca);
   if (leaf) throw new Error(`${path}: ${leaf.subject} is not a CA certificate`);

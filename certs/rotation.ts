@@ -1,4 +1,5 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
+import { pemCertificates } from "./files.js";
 import { generateCA, generateServingCert } from "./generate.js";
 
 /**
@@ -39,10 +40,6 @@ export interface Step {
 }
 
 const DAY_MS = 86_400_000;
-
-export function pemCertificates(text: string): string[] {
-  return (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => `${pem}\n`);
-}
 
 const unique = (pems: string[]) => [...new Set(pems.map((pem) => pemCertificates(pem)[0] ?? pem))];
 

@@ -4,8 +4,8 @@ import type { Logger } from "pino";
 import { apiErrorMessage, apiStatus, type KubeClients } from "../server/kube/client.js";
 import { StartupError } from "../server/start.js";
 import { injectCaBundle } from "./ca-bundle.js";
-import { writeServingFiles } from "./files.js";
-import { advance, pemCertificates, type CertState, type Generation, type RotationPolicy } from "./rotation.js";
+import { pemCertificates, writeServingFiles } from "./files.js";
+import { advance, type CertState, type Generation, type RotationPolicy } from "./rotation.js";
 
 export interface SelfManagedCertsOptions {
   clients: Pick<KubeClients, "core" | "admissionRegistration">;

@@ -74,8 +74,13 @@ function normalizeSpec(spec: NetworkPolicy["spec"]): unknown {
   };
 }
 
+/** JSON with object keys sorted, so equal values compare equal whatever order their keys came in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonical(value));
+}
+
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 function canonical(value: unknown): unknown {

@@ -22,7 +22,8 @@ export interface ValidateResult extends Verdict {
 
 type Labelled = { metadata?: { labels?: Record<string, string> } };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+/** A JSON object (not null, not an array): what a well-formed Kubernetes object and its metadata are. */
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** An object whose metadata and labels have the shape the guardrails read; anything else the apiserver rejects itself. */
 function labelled(value: unknown): Labelled | undefined {

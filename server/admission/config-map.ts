@@ -1,6 +1,8 @@
 import { NETGUARD_CONFIG_MAP } from "../../certs/webhook-configurations.js";
 import type { ConfigProblem } from "../../policies/index.js";
 import { parseConfigText } from "../config/file.js";
+import { isObject } from "./checks.js";
+import { clipWarning } from "./decide.js";
 import type { AdmissionRequest, AdmissionResponse } from "./review.js";
 
 export interface ConfigMapTarget {
@@ -15,7 +17,6 @@ export interface ConfigMapVerdict {
   notes: string[];
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A ConfigMap CREATE/UPDATE of netguard's own config: the only ConfigMaps netguard judges. */
 export function isConfigMapRequest(request: AdmissionRequest, target: ConfigMapTarget = NETGUARD_CONFIG_MAP): boolean {
@@ -54,7 +55,7 @@ export function checkConfigMap(request: AdmissionRequest, target: ConfigMapTarge
 export function configMapResponse(uid: string, request: AdmissionRequest, verdict: ConfigMapVerdict): AdmissionResponse {
   const subject = `ConfigMap ${request.namespace ?? ""}/${request.name ?? ""}`;
   if (verdict.problems.length === 0) {
-    return { uid, allowed: true, ...(verdict.notes.length > 0 ? { warnings: verdict.notes.map((n) => (n.length > 119 ? `${n.slice(0, 116)}...` : n)) } : {}) };
+    return { uid, allowed: true, ...(verdict.notes.length > 0 ? { warnings: verdict.notes.map(clipWarning) } : {}) };
   }
   const count = verdict.problems.length === 1 ? "1 problem" : `${verdict.problems.length} problems`;
   const lines = verdict.problems.map((p) => `  ${p.path}: ${p.message}`);

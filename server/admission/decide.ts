@@ -12,6 +12,9 @@ export interface Verdict {
 /** Kubernetes asks webhooks to keep each warning under 120 characters. */
 const WARNING_LIMIT = 119;
 
+/** A warning cut to the apiserver's limit as it stands (for texts not written by netguard's rules). */
+export const clipWarning = (text: string): string => (text.length > WARNING_LIMIT ? `${text.slice(0, WARNING_LIMIT - 3)}...` : text);
+
 /** Shortens at a word boundary when one is near, marking the cut with "...". */
 function truncate(text: string, limit = WARNING_LIMIT): string {
   const flat = text.replace(/\s+/g, " ").trim();

@@ -3,7 +3,7 @@ import type { Metrics } from "../metrics.js";
 import type { ServerState } from "../state.js";
 import { mutationFor, validateRequest, type CheckContext } from "./checks.js";
 import { checkConfigMap, configMapResponse, isConfigMapRequest } from "./config-map.js";
-import { decide, outcome } from "./decide.js";
+import { clipWarning, decide, outcome } from "./decide.js";
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionResponse } from "./review.js";
 
 type Webhook = "validate" | "mutate";
@@ -56,7 +56,7 @@ async function guardPod(request: AdmissionRequest, guard: NonNullable<ServerStat
     return { response: { uid: request.uid, allowed: false, status: { code: 403, reason: "Forbidden", message } }, decision: "denied", rules: ["pod-guard"] };
   }
   const response: AdmissionResponse = { uid: request.uid, allowed: true };
-  if (verdict?.warning) response.warnings = [verdict.warning.length > 119 ? `${verdict.warning.slice(0, 116)}...` : verdict.warning];
+  if (verdict?.warning) response.warnings = [clipWarning(verdict.warning)];
   return { response, decision: verdict?.warning ? "audited" : "allowed", rules: verdict?.warning ? ["pod-guard"] : [] };
 }
 

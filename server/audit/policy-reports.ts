@@ -1,5 +1,5 @@
 import type { ObjectRef } from "../../policies/index.js";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
+import { canonicalJson, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import type { CheckReport, ReportedFinding } from "./report.js";
 
 export const REPORT_GROUP = "wgpolicyk8s.io";
@@ -76,13 +76,6 @@ export function buildPolicyReports(audit: CheckReport, uidOf: (ref: ObjectRef) =
   }
   const namespaced = new Map([...byNamespace].map(([ns, results]) => [ns, report("PolicyReport", ns, results)]));
   return { namespaced, cluster: report("ClusterPolicyReport", undefined, clusterResults) };
-}
-
-/** JSON with object keys sorted: the apiserver returns custom resources with their keys in its own order. */
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
-  );
 }
 
 /**

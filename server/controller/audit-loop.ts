@@ -55,7 +55,6 @@ export class AuditLoop {
   private warnedNoCrd = false;
   /** Consecutive scans whose report writes failed (a CRD just installed, a quota, an apiserver restart). */
   private failedWrites = 0;
-  private last: CheckReport | undefined;
 
   constructor(private readonly deps: AuditLoopDeps) {}
 
@@ -66,11 +65,6 @@ export class AuditLoop {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-  }
-
-  /** The findings of the last completed scan. */
-  lastReport(): CheckReport | undefined {
-    return this.last;
   }
 
   private get changeDelayMs(): number {
@@ -160,7 +154,6 @@ export class AuditLoop {
     const seconds = (performance.now() - started) / 1000;
     metrics.auditDuration.observe(seconds);
     metrics.auditLastRun.set(Date.now() / 1000);
-    this.last = report;
     log.info(
       {
         policies: snapshot.policies.length,

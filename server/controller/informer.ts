@@ -1,5 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { apiStatus } from "../kube/client.js";
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
 
@@ -7,8 +8,6 @@ export interface WatchedResource<T extends k8s.KubernetesObject> {
   cache: Cache<T>;
   /** Resolves once the first list has been loaded (never with an empty cache from a failed list). */
   synced: Promise<void>;
-  /** Restarts after a failure so far (for tests and metrics). */
-  readonly restarts: number;
   stop(): Promise<void>;
 }
 
@@ -17,11 +16,6 @@ export interface WatchOptions {
   onRestart?: () => void;
   /** Called for every full list: the first, after a restart, and after a 410 Gone (a re-watch from an expired resourceVersion). */
   onList?: () => void;
-  /** Backoff bounds for restarts after a failure. */
-  minDelayMs?: number;
-  maxDelayMs?: number;
-  /** Keep metadata.managedFields in the cache (default: dropped, as client-go's informers usually do). */
-  keepManagedFields?: boolean;
 }
 
 /** managedFields are most of a small object's size and netguard never reads them. */
@@ -48,25 +42,20 @@ export function watchResource<T extends k8s.KubernetesObject>(
   log: Logger,
   options: WatchOptions = {},
 ): WatchedResource<T> {
-  const strip = !options.keepManagedFields;
-  const listed = async () => {
+  const listed = () => {
     options.onList?.();
-    const result = await list();
-    if (strip) for (const item of result.items) stripManagedFields(item);
-    return result;
+    return list();
   };
   const cache = k8s.makeInformer<T>(kc, path, listed, options.labelSelector);
-  // The first handlers to run: ListWatch stores the watched object itself, so this trims the cached copy.
-  if (strip) {
-    cache.on("add", stripManagedFields);
-    cache.on("update", stripManagedFields);
-  }
-  const minDelay = options.minDelayMs ?? 250;
-  const maxDelay = options.maxDelayMs ?? 30_000;
+  // The first handlers to run: ListWatch stores the listed or watched object itself and passes that same
+  // object to "add" and "update", so this trims the cached copy (client-go's informers drop them too).
+  cache.on("add", stripManagedFields);
+  cache.on("update", stripManagedFields);
+  const minDelay = 250;
+  const maxDelay = 30_000;
   let stopped = false;
   let delay = minDelay;
   let timer: NodeJS.Timeout | undefined;
-  let restarts = 0;
   let markSynced: () => void = () => {};
   const synced = new Promise<void>((resolve) => (markSynced = resolve));
 
@@ -90,9 +79,7 @@ export function watchResource<T extends k8s.KubernetesObject>(
   const restart = (error: unknown): void => {
     failed = true;
     if (stopped) return;
-    restarts++;
-    const status = (error as { statusCode?: unknown; code?: unknown } | undefined)?.statusCode ?? (error as { code?: unknown } | undefined)?.code;
-    log.warn({ path, err: error instanceof Error ? error.message : String(error), status, retryInMs: delay }, "watch failed; restarting");
+    log.warn({ path, err: error instanceof Error ? error.message : String(error), status: apiStatus(error), retryInMs: delay }, "watch failed; restarting");
     options.onRestart?.();
     clearTimeout(timer);
     timer = setTimeout(start, delay);
@@ -103,9 +90,6 @@ export function watchResource<T extends k8s.KubernetesObject>(
   return {
     cache,
     synced,
-    get restarts() {
-      return restarts;
-    },
     stop: async () => {
       stopped = true;
       clearTimeout(timer);

@@ -5,14 +5,14 @@
 # everything again. The flags here are the ones documented in README.md.
 #
 # Usage: smoke.sh [command args...]   (command runs while the cluster is up)
-# Env: BIN (skip build.sh), KEEP=1 (keep the temp dir), KUBECTL (default kubectl).
+# Env: BIN (skip build.sh), KEEP=1 (keep the temp dir), KUBECTL (default: the kubectl built in BIN).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log() { printf '[k8s-smoke] %s\n' "$*" >&2; }
 
 BIN="${BIN:-$("$here/build.sh" | tail -1)}"
-KUBECTL="${KUBECTL:-kubectl}"
+KUBECTL="${KUBECTL:-$BIN/kubectl}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/netguard-k8s.XXXXXX")"
 pids=()
 

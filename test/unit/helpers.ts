@@ -115,6 +115,12 @@ export function findingsOf(rule: string, object: unknown, loaded: LoadedConfig =
   return evaluate(object, loaded, facts).findings.filter((f) => f.rule === rule);
 }
 
+/** Whether `rule` stays silent on `object`: `const silent = silentFor(RULE)` in a rule's tests. */
+export const silentFor =
+  (rule: string) =>
+  (object: unknown, loaded?: LoadedConfig, facts?: ClusterFacts): boolean =>
+    findingsOf(rule, object, loaded, facts).length === 0;
+
 /** The single finding of `rule`; throws when there is none or more than one. */
 export function only(rule: string, object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = {}): Finding {
   const found = findingsOf(rule, object, loaded, facts);

@@ -1,9 +1,9 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, only } from "../helpers.js";
+import { NO_PEER_SENTENCE, egressTo, ingressFrom, ipBlock, only, silentFor } from "../helpers.js";
 
 const RULE = "empty-ipblock";
-const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2]) => findingsOf(RULE, object, loaded).length === 0;
+const silent = silentFor(RULE);
 
 t.test("adjacent except entries covering the whole cidr (IPv4)", async (t) => {
   const f = only(RULE, ingressFrom([ipBlock("10.50.0.0/24", ["10.50.0.0/25", "10.50.0.128/25"])]));

@@ -1,9 +1,9 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only } from "../helpers.js";
+import { egressTo, ingressFrom, ipBlock, multicloud, only, silentFor } from "../helpers.js";
 
 const RULE = "ipblock-local-pods";
-const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2]) => findingsOf(RULE, object, loaded).length === 0;
+const silent = silentFor(RULE);
 
 t.test("an ipBlock inside the local pod range (IPv4)", async (t) => {
   const f = only(RULE, ingressFrom([ipBlock("10.9.1.0/24")]));

@@ -1,9 +1,9 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { egressTo, findingsOf, ingressFrom, ipBlock, load, multicloud, only, policy } from "../helpers.js";
+import { egressTo, findingsOf, ingressFrom, ipBlock, load, multicloud, only, policy, silentFor } from "../helpers.js";
 
 const RULE = "named-port-to-cidr";
-const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2]) => findingsOf(RULE, object, loaded).length === 0;
+const silent = silentFor(RULE);
 
 t.test("egress to an external ipBlock on a named port (IPv4)", async (t) => {
   const f = only(RULE, egressTo([ipBlock("192.0.2.0/24")], [{ protocol: "TCP", port: "https" }]));

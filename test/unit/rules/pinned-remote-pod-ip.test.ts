@@ -1,8 +1,8 @@
 import t from "tap";
-import { egressTo, findingsOf, ingressFrom, ipBlock, only } from "../helpers.js";
+import { egressTo, findingsOf, ingressFrom, ipBlock, only, silentFor } from "../helpers.js";
 
 const RULE = "pinned-remote-pod-ip";
-const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2]) => findingsOf(RULE, object, loaded).length === 0;
+const silent = silentFor(RULE);
 
 t.test("a /32 inside a routed remote's pod range", async (t) => {
   const f = only(RULE, ingressFrom([ipBlock("10.200.4.17/32")]));

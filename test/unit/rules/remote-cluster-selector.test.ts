@@ -1,10 +1,10 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only } from "../helpers.js";
+import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only, silentFor } from "../helpers.js";
 
 const RULE = "remote-cluster-selector";
 const KEY = "netguard.dev/cluster";
-const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2]) => findingsOf(RULE, object, loaded).length === 0;
+const silent = silentFor(RULE);
 const ns = (selector: unknown) => ({ namespaceSelector: selector });
 
 t.test("matchLabels naming a NATed remote (ingress)", async (t) => {

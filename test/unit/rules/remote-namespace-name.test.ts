@@ -1,10 +1,9 @@
 import t from "tap";
-import { egressTo, findingsOf, ingressFrom, multicloud, only } from "../helpers.js";
+import { egressTo, ingressFrom, multicloud, only, silentFor } from "../helpers.js";
 
 const RULE = "remote-namespace-name";
 const NAME = "kubernetes.io/metadata.name";
-const silent = (object: unknown, loaded?: Parameters<typeof findingsOf>[2], facts?: Parameters<typeof findingsOf>[3]) =>
-  findingsOf(RULE, object, loaded, facts).length === 0;
+const silent = silentFor(RULE);
 const byName = (...names: string[]) =>
   names.length === 1 ? { namespaceSelector: { matchLabels: { [NAME]: names[0] } } } : { namespaceSelector: { matchExpressions: [{ key: NAME, operator: "In", values: names }] } };
 
