@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build a real kube-apiserver, etcd and kubectl from source (Go module proxy only)
+# Build a real kube-apiserver, kube-controller-manager, etcd and kubectl from source (Go module proxy only)
 # for netguard's integration tests, into a cache directory outside the repo:
 #
 #   ${NETGUARD_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netguard/k8s}/<key>/bin/
@@ -43,7 +43,7 @@ else
 fi
 root="${NETGUARD_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netguard/k8s}"
 dest="$root/$key"
-bins=(kube-apiserver etcd kubectl)
+bins=(kube-apiserver kube-controller-manager etcd kubectl)
 
 complete() {
   local b
@@ -105,7 +105,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitMajor=$k8s_major -X $pkg.gitMinor=$k8s_minor"
   ldflags+=" -X $pkg.gitTreeState=clean"
 done
-pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl ./cmd/etcd)
+pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl ./cmd/etcd)
 
 log "$("$GO" version); kubernetes $k8s_version, etcd $etcd_version"
 log "go.sum key $key -> $dest"
@@ -123,6 +123,7 @@ complete "$tmp" || { log "error: build did not produce ${bins[*]}"; exit 1; }
 "$tmp/bin/kube-apiserver" --version >&2
 "$tmp/bin/etcd" --version >&2
 "$tmp/bin/kubectl" version --client >&2
+"$tmp/bin/kube-controller-manager" --version >&2
 
 # Replace any incomplete leftover (e.g. a binary deleted by hand), then publish
 # the finished build with a single rename.
