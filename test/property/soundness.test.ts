@@ -11,25 +11,38 @@
 import fc from "fast-check";
 import t from "tap";
 import { defaultConfig, evaluateNetworkPolicy, loadConfig } from "../../policies/index.js";
-import { allFreedoms, caseArb, onlyFreedoms } from "./fixtures/arbitraries.js";
+import { allFreedoms, caseArb, FREEDOMS, onlyFreedoms, type Freedoms } from "./fixtures/arbitraries.js";
 import { elements, PROVABLE, type Provable } from "./fixtures/oracle.js";
 import { configDocument, factsObject, policyDocument, type Case } from "./fixtures/world.js";
 import { regressions } from "./fixtures/regressions.js";
 
 const RUNS = Number(process.env.NETGUARD_PROPERTY_RUNS ?? 4000);
+/** Freedoms under which the engine still makes unsound denials (see the todo regressions below): run apart, as todo. */
+const TODO: Partial<Record<keyof Freedoms, string>> = {
+  remoteRanges: "nat-hidden-cidr does not yet require the other routed remotes' ranges of the family to be declared",
+  natAddresses: "nat-hidden-cidr does not yet require natSourceCIDRs (ingress) / exposedCIDRs (egress) of the family to be declared",
+  labelDrift: "remote-cluster-selector treats today's labels as guarded, but exempt namespaces (and every namespace in audit mode) are not guarded",
+};
 const only = process.env.NETGUARD_PROPERTY_FREEDOMS;
-const freedoms = only ? onlyFreedoms(only.split(",")) : allFreedoms();
+const freedoms = only ? onlyFreedoms(only.split(",")) : onlyFreedoms(FREEDOMS.filter((f) => !(f in TODO)));
 
 const stats = new Map<Provable, { dead: number; deniedDead: number; denied: number; unsound: number }>(PROVABLE.map((r) => [r, { dead: 0, deniedDead: 0, denied: 0, unsound: 0 }]));
 
+/** The denials (`rule path`) the engine makes for the case, or why it could not evaluate it. */
+function denials(c: Case): { denied: Set<string>; problems: string[] } {
+  const config = c.config ? loadConfig(configDocument(c.config)) : ({ ok: true, loaded: defaultConfig() } as const);
+  if (!config.ok) return { denied: new Set(), problems: [`generated config rejected: ${JSON.stringify(config.problems)}`] };
+  const evaluation = evaluateNetworkPolicy(policyDocument(c), config.loaded, factsObject(c.facts));
+  if (evaluation.inputErrors.length > 0) return { denied: new Set(), problems: [`generated policy rejected: ${JSON.stringify(evaluation.inputErrors)}`] };
+  return {
+    denied: new Set(evaluation.findings.filter((f) => f.action === "deny").map((f) => `${f.rule} ${f.path}`)),
+    problems: evaluation.ruleFailures.map((f) => `rule ${f.rule} threw: ${f.error}`),
+  };
+}
+
 /** Empty when every denial is sound in the case's world; otherwise what went wrong. Counts as it goes. */
 function check(c: Case): string[] {
-  const config = c.config ? loadConfig(configDocument(c.config)) : ({ ok: true, loaded: defaultConfig() } as const);
-  if (!config.ok) return [`generated config rejected: ${JSON.stringify(config.problems)}`];
-  const evaluation = evaluateNetworkPolicy(policyDocument(c), config.loaded, factsObject(c.facts));
-  if (evaluation.inputErrors.length > 0) return [`generated policy rejected: ${JSON.stringify(evaluation.inputErrors)}`];
-  const problems = evaluation.ruleFailures.map((f) => `rule ${f.rule} threw: ${f.error}`);
-  const denied = new Set(evaluation.findings.filter((f) => f.action === "deny").map((f) => `${f.rule} ${f.path}`));
+  const { denied, problems } = denials(c);
   const known = new Set<string>();
   for (const e of elements(c)) {
     const key = `${e.rule} ${e.path}`;
@@ -48,15 +61,22 @@ function check(c: Case): string[] {
   return problems;
 }
 
-t.test(`no denial where the world model finds a match (${RUNS} random configs, worlds and policies)`, async (t) => {
-  const started = performance.now();
-  fc.assert(
-    fc.property(caseArb(freedoms), (c) => {
+/** The first counterexample (shrunk) of a run, if any. */
+function run(free: Freedoms, numRuns: number): string | undefined {
+  const details = fc.check(
+    fc.property(caseArb(free), (c) => {
       const problems = check(c);
       if (problems.length > 0) throw new Error(problems.join("\n"));
     }),
-    { numRuns: RUNS, includeErrorInReport: true },
+    { numRuns },
   );
+  if (!details.failed) return undefined;
+  return `${fc.stringify(details.counterexample)}\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`;
+}
+
+t.test(`no denial where the world model finds a match (${RUNS} random configs, worlds and policies)`, async (t) => {
+  const started = performance.now();
+  const counterexample = run(freedoms, RUNS);
   const seconds = (performance.now() - started) / 1000;
   const lines = PROVABLE.map((rule) => {
     const s = stats.get(rule)!;
@@ -64,14 +84,27 @@ t.test(`no denial where the world model finds a match (${RUNS} random configs, w
     return `${rule.padEnd(24)} denials checked ${String(s.denied).padStart(6)}  world-dead ${String(s.dead).padStart(6)}  denied there ${String(s.deniedDead).padStart(6)}  completeness ${pct.padStart(6)}  unsound ${s.unsound}`;
   });
   const checked = PROVABLE.reduce((n, r) => n + stats.get(r)!.denied, 0);
-  t.comment(`${RUNS} cases in ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)} cases/s), ${checked} denials checked, 0 counterexamples\n${lines.join("\n")}`);
+  const free = FREEDOMS.filter((f) => freedoms[f]).join(",");
+  t.comment(`${RUNS} cases in ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)} cases/s), ${checked} denials checked, ${counterexample ? 1 : 0} counterexamples; freedoms ${free}\n${lines.join("\n")}`);
+  t.equal(counterexample, undefined, "no counterexample");
   // Sanity: the run exercised denials of every provable rule (a model that never lets the engine deny proves nothing).
-  for (const rule of PROVABLE) t.ok(stats.get(rule)!.denied > 0 || RUNS < 1000, `${rule} denied somewhere`);
+  if (!only && RUNS >= 1000) for (const rule of PROVABLE) t.ok(stats.get(rule)!.denied > 0, `${rule} denied somewhere`);
 });
 
+// Every freedom at once, the todo ones included: its counterexample shows as "not ok # TODO" until the engine is fixed.
+if (!only) {
+  t.test("no denial where the world model finds a match, with the freedoms the engine does not handle yet", async (t) => {
+    const todo = Object.values(TODO).join("; ");
+    t.equal(run(allFreedoms(), Math.min(RUNS, 500)), undefined, "no counterexample", todo ? { todo } : {});
+  });
+}
+
 // One fixed world per class of unsound denial the old engine made (found by this oracle against branch main).
-for (const { name, c } of regressions) {
+for (const { name, denial, c, control, todo } of regressions) {
+  // A todo case still runs: its failing assertion shows as "not ok # TODO" until the engine is fixed.
   t.test(name, async (t) => {
-    t.same(check(c), []);
+    t.same(check(c), [], "no denial that the world contradicts", todo ? { todo } : {});
+    t.same(check(control), [], "the control world agrees with the engine");
+    t.ok(denials(control).denied.has(denial), `with the premise declared, the engine denies: ${denial}`);
   });
 }
