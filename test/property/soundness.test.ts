@@ -16,7 +16,7 @@ import { elements, PROVABLE, type Provable } from "./fixtures/oracle.js";
 import { configDocument, factsObject, policyDocument, type Case } from "./fixtures/world.js";
 import { regressions } from "./fixtures/regressions.js";
 
-const RUNS = Number(process.env.NETGUARD_PROPERTY_RUNS ?? 4000);
+const RUNS = Number(process.env.NETGUARD_PROPERTY_RUNS ?? 6000);
 /** Freedoms under which the engine still makes unsound denials (see the todo regressions below): run apart, as todo. */
 const TODO: Partial<Record<keyof Freedoms, string>> = {
   remoteRanges: "nat-hidden-cidr does not yet require the other routed remotes' ranges of the family to be declared",
