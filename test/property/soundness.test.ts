@@ -7,6 +7,7 @@
  * world says nothing can match (completeness), not asserted.
  *   NETGUARD_PROPERTY_RUNS=100000 npx tap --timeout=0 test/property/soundness.test.ts    (the larger run)
  *   NETGUARD_PROPERTY_FREEDOMS=cni,mapped ...   (only these freedoms: one class of unsound denial at a time)
+ *   NETGUARD_PROPERTY_SEED=N ...                 (replay the run whose comment printed seed N)
  */
 import fc from "fast-check";
 import t from "tap";
@@ -23,6 +24,7 @@ const TODO: Partial<Record<keyof Freedoms, string>> = {
   natAddresses: "nat-hidden-cidr does not yet require natSourceCIDRs (ingress) / exposedCIDRs (egress) of the family to be declared",
   labelDrift: "remote-cluster-selector treats today's labels as guarded, but exempt namespaces (and every namespace in audit mode) are not guarded",
 };
+const SEED = Number(process.env.NETGUARD_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const only = process.env.NETGUARD_PROPERTY_FREEDOMS;
 const freedoms = only ? onlyFreedoms(only.split(",")) : onlyFreedoms(FREEDOMS.filter((f) => !(f in TODO)));
 
@@ -68,7 +70,7 @@ function run(free: Freedoms, numRuns: number): string | undefined {
       const problems = check(c);
       if (problems.length > 0) throw new Error(problems.join("\n"));
     }),
-    { numRuns },
+    { numRuns, seed: SEED },
   );
   if (!details.failed) return undefined;
   return `${fc.stringify(details.counterexample)}\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`;
@@ -85,7 +87,7 @@ t.test(`no denial where the world model finds a match (${RUNS} random configs, w
   });
   const checked = PROVABLE.reduce((n, r) => n + stats.get(r)!.denied, 0);
   const free = FREEDOMS.filter((f) => freedoms[f]).join(",");
-  t.comment(`${RUNS} cases in ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)} cases/s), ${checked} denials checked, ${counterexample ? 1 : 0} counterexamples; freedoms ${free}\n${lines.join("\n")}`);
+  t.comment(`${RUNS} cases in ${seconds.toFixed(1)} s (${(RUNS / seconds).toFixed(0)} cases/s), ${checked} denials checked, ${counterexample ? 1 : 0} counterexamples; seed ${SEED}; freedoms ${free}\n${lines.join("\n")}`);
   t.equal(counterexample, undefined, "no counterexample");
   // Sanity: the run exercised denials of every provable rule (a model that never lets the engine deny proves nothing).
   if (!only && RUNS >= 1000) for (const rule of PROVABLE) t.ok(stats.get(rule)!.denied > 0, `${rule} denied somewhere`);
