@@ -4,6 +4,7 @@ export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, ty
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
 export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
+export { isLabelledLocal, namespacesNotLabelledLocal, premisesMet } from "./premises.js";
 export { evaluateNetworkPolicyUpdate, ratchetFindings, findingIdentity } from "./ratchet.js";
 export { catalog, type RuleInfo } from "./config/catalog.js";
 export type { Cni } from "./config/types.js";
