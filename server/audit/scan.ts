@@ -14,7 +14,7 @@ const withKind = <T extends object>(o: T, apiVersion: string, kind: string): T =
 function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: number): Generator<void, CheckReport> {
   const localNamespaces = new Set(snapshot.namespaces.map((n) => n.metadata?.name ?? ""));
   const { clusterLabel, cluster } = loaded.config;
-  const facts = { origin: "cluster", localNamespaces, namespacesNotLabelledLocal: namespacesNotLabelledLocal(snapshot.namespaces as never, clusterLabel, cluster.name) } as const;
+  const facts = { origin: "cluster", localNamespaces, namespacesNotLabelledLocal: namespacesNotLabelledLocal(snapshot.namespaces, clusterLabel, cluster.name) } as const;
   // Objects from a list call carry no kind; the engine expects it.
   const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
   const report: CheckReport = { findings: [], errors: [], objects: 0, skipped: 0 };

@@ -27,7 +27,7 @@ export class ClusterLabelIndex {
   upsert(ns: k8s.V1Namespace): void {
     const nsName = ns.metadata?.name;
     if (this.key === undefined || !nsName) return;
-    if (isLabelledLocal(ns as never, this.key, this.name)) this.notLocal.delete(nsName);
+    if (isLabelledLocal(ns, this.key, this.name)) this.notLocal.delete(nsName);
     else this.notLocal.set(nsName, ns.metadata?.labels?.[this.key]);
   }
 
