@@ -1,4 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
+import { isLabelledLocal } from "../../policies/index.js";
 
 /**
  * The namespaces whose cluster label is absent or not this cluster's name (ClusterFacts.namespacesNotLabelledLocal),
@@ -26,9 +27,8 @@ export class ClusterLabelIndex {
   upsert(ns: k8s.V1Namespace): void {
     const nsName = ns.metadata?.name;
     if (this.key === undefined || !nsName) return;
-    const value = ns.metadata?.labels?.[this.key];
-    if (value !== undefined && value === this.name) this.notLocal.delete(nsName);
-    else this.notLocal.set(nsName, value);
+    if (isLabelledLocal(ns, this.key, this.name)) this.notLocal.delete(nsName);
+    else this.notLocal.set(nsName, ns.metadata?.labels?.[this.key]);
   }
 
   remove(ns: k8s.V1Namespace): void {
