@@ -10,7 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { canonicalJson } from "../../server/json.js";
+import { canonicalJson } from "../../policies/baseline.js";
 import { classify } from "../../server/audit/report.js";
 import { parseObjects } from "../../server/cli/documents.js";
 import { validateNetworkPolicy } from "../../policies/validate/network-policy.js";
