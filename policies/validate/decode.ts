@@ -5,6 +5,7 @@
  * `labels: {a: null}` the label a="").
  */
 import type { PathSegment } from "../path.js";
+import { kindOf, TYPE_NAMES } from "../schema-errors.js";
 
 export type GoType =
   | "string"
@@ -21,14 +22,6 @@ export type GoType =
 export type DecodeReport = (at: PathSegment[], message: string) => void;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function describe(value: unknown): string {
-  if (Array.isArray(value)) return "a list";
-  if (isPlainObject(value)) return "a map";
-  if (typeof value === "number") return Number.isInteger(value) ? "a number" : "a decimal number";
-  if (typeof value === "boolean") return "a boolean";
-  return `a ${typeof value}`;
-}
 
 /** RFC 3339 as Go's time.Parse(time.RFC3339) takes it (fractional seconds allowed). */
 function isRfc3339(text: string): boolean {
@@ -53,24 +46,24 @@ function zero(type: GoType): unknown {
 export function decodeAs(value: unknown, type: GoType, at: PathSegment[], report: DecodeReport): unknown {
   if (value === null || value === undefined) return undefined;
   const wrong = (expected: string): undefined => {
-    report(at, `must be ${expected}, not ${describe(value)}`);
+    report(at, `must be ${expected}, not ${kindOf(value)}`);
     return undefined;
   };
   switch (type) {
     case "string":
-      return typeof value === "string" ? value : wrong("a string");
+      return typeof value === "string" ? value : wrong(TYPE_NAMES.string!);
     case "bool":
       return typeof value === "boolean" ? value : wrong("true or false");
     case "int32":
     case "int64": {
-      if (typeof value !== "number" || !Number.isInteger(value)) return wrong("an integer");
+      if (typeof value !== "number" || !Number.isInteger(value)) return wrong(TYPE_NAMES.integer!);
       const limit = type === "int32" ? 2 ** 31 : 2 ** 63;
       return value >= -limit && value < limit ? value : wrong(`an integer that fits in ${type}`);
     }
     case "intOrString":
       if (typeof value === "string") return value;
       if (typeof value === "number" && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31) return value;
-      return wrong("an integer (int32) or a string");
+      return wrong(`${TYPE_NAMES.integer!} or ${TYPE_NAMES.string!}`);
     case "time":
       if (typeof value !== "string") return wrong("an RFC 3339 time string");
       return isRfc3339(value) ? value : wrong("an RFC 3339 time (for example 2024-01-31T12:00:00Z)");
@@ -78,16 +71,16 @@ export function decodeAs(value: unknown, type: GoType, at: PathSegment[], report
       return value;
   }
   if ("slice" in type) {
-    if (!Array.isArray(value)) return wrong("a list");
+    if (!Array.isArray(value)) return wrong(TYPE_NAMES.array!);
     return value.map((item, i) => (item === null ? zero(type.slice) : decodeAs(item, type.slice, [...at, i], report)));
   }
   if ("map" in type) {
-    if (!isPlainObject(value)) return wrong("a map");
+    if (!isPlainObject(value)) return wrong(TYPE_NAMES.object!);
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, v === null ? zero(type.map) : decodeAs(v, type.map, [...at, k], report)]),
     );
   }
-  if (!isPlainObject(value)) return wrong("a map");
+  if (!isPlainObject(value)) return wrong(TYPE_NAMES.object!);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const fieldType = Object.hasOwn(type.struct, k) ? type.struct[k] : undefined;

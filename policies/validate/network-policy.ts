@@ -4,7 +4,7 @@
  * then its defaults, then its validation of metadata and spec, on CREATE or on UPDATE.
  * The rules only ever see objects the apiserver would store, in the shape it stores them.
  */
-import { parseCidr, writtenPrefix } from "../net/cidr.js";
+import { cidrReason, parseCidr, writtenPrefix } from "../net/cidr.js";
 import { fieldPath, type PathSegment } from "../path.js";
 import type { LabelSelector } from "../selectors.js";
 import type { InputError, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from "../types.js";
@@ -31,16 +31,16 @@ function checkSelector(selector: LabelSelector | undefined, at: PathSegment[], o
     const p = [...at, "matchExpressions", i];
     const values = req.values ?? [];
     if (req.operator === "In" || req.operator === "NotIn") {
-      if (values.length === 0) report([...p, "values"], "must be specified when `operator` is 'In' or 'NotIn'");
+      if (values.length === 0) report([...p, "values"], `must be non-empty when operator is ${req.operator}`);
     } else if (req.operator === "Exists" || req.operator === "DoesNotExist") {
-      if (values.length > 0) report([...p, "values"], "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+      if (values.length > 0) report([...p, "values"], `must be empty when operator is ${req.operator}`);
     } else {
       report([...p, "operator"], `"${req.operator ?? ""}" is not a valid selector operator (In, NotIn, Exists, DoesNotExist)`);
     }
-    for (const e of qualifiedNameErrors(req.key ?? "")) report([...p, "key"], `"${req.key ?? ""}": ${e}`);
+    for (const e of qualifiedNameErrors(req.key ?? "")) report([...p, "key"], `"${req.key ?? ""}" is not a valid label key: ${e}`);
     if (options.allowInvalidLabelValues) return;
     values.forEach((value, j) => {
-      for (const e of labelValueErrors(value)) report([...p, "values", j], `"${value}": ${e}`);
+      for (const e of labelValueErrors(value)) report([...p, "values", j], `"${value}" is not a valid label value: ${e}`);
     });
   });
 }
@@ -48,23 +48,22 @@ function checkSelector(selector: LabelSelector | undefined, at: PathSegment[], o
 function checkPort(port: NetworkPolicyPort, at: PathSegment[], report: DecodeReport): void {
   const inRange = (n: number) => n >= 1 && n <= 65535;
   if (port.protocol !== "TCP" && port.protocol !== "UDP" && port.protocol !== "SCTP") {
-    report([...at, "protocol"], `"${port.protocol}" is not supported (TCP, UDP or SCTP)`);
+    report([...at, "protocol"], `must be one of: TCP, UDP, SCTP (not "${port.protocol}")`);
   }
   if (port.port === undefined) {
-    if (port.endPort !== undefined) report([...at, "endPort"], "may not be specified when `port` is not specified");
+    if (port.endPort !== undefined) report([...at, "endPort"], "may not be set when port is not set");
   } else if (typeof port.port === "number") {
-    if (!inRange(port.port)) report([...at, "port"], `${port.port} must be between 1 and 65535, inclusive`);
+    if (!inRange(port.port)) report([...at, "port"], `${port.port} is not between 1 and 65535`);
     if (port.endPort !== undefined) {
-      if (port.endPort < port.port) report([...at, "endPort"], `must be greater than or equal to \`port\` (${port.port})`);
-      if (!inRange(port.endPort)) report([...at, "endPort"], `${port.endPort} must be between 1 and 65535, inclusive`);
+      if (port.endPort < port.port) report([...at, "endPort"], `must be greater than or equal to port (${port.port})`);
+      if (!inRange(port.endPort)) report([...at, "endPort"], `${port.endPort} is not between 1 and 65535`);
     }
   } else {
-    if (port.endPort !== undefined) report([...at, "endPort"], "may not be specified when `port` is non-numeric");
-    for (const e of portNameErrors(port.port)) report([...at, "port"], `"${port.port}" is not a valid port name: ${e}`);
+    if (port.endPort !== undefined) report([...at, "endPort"], "may not be set when port is a named port");
+    const problems = portNameErrors(port.port);
+    if (problems.length > 0) report([...at, "port"], `"${port.port}" is not a valid port name (at most 15 lowercase letters, digits and '-', with a letter): ${problems.join("; ")}`);
   }
 }
-
-const cidrProblem = (text: string): string => `"${text}" must be a valid CIDR value (e.g. 10.9.8.0/24 or 2001:db8::/64)`;
 
 function checkIPBlock(block: { cidr?: string; except?: string[] }, at: PathSegment[], report: DecodeReport): void {
   if (!block.cidr) {
@@ -73,16 +72,17 @@ function checkIPBlock(block: { cidr?: string; except?: string[] }, at: PathSegme
   }
   const cidr = parseCidr(block.cidr);
   if (!cidr) {
-    report([...at, "cidr"], cidrProblem(block.cidr));
+    report([...at, "cidr"], cidrReason(block.cidr));
     return;
   }
   (block.except ?? []).forEach((text, i) => {
     const except = parseCidr(text);
-    if (!except) report([...at, "except", i], cidrProblem(text));
     // As Go's IPNet.Contains: the except's network address lies in cidr (same family once IPv4-mapped
     // addresses count as IPv4), and its prefix as written is longer than cidr's as written.
-    else if (except.family !== cidr.family || except.start < cidr.start || except.start > cidr.end || writtenPrefix(cidr) >= writtenPrefix(except)) {
-      report([...at, "except", i], `"${text}" must be a strict subset of \`cidr\` (${block.cidr})`);
+    if (!except) report([...at, "except", i], cidrReason(text));
+    else if (except.family !== cidr.family) report([...at, "except", i], `"${text}" is not the same IP family as cidr ${block.cidr}`);
+    else if (except.start < cidr.start || except.start > cidr.end || writtenPrefix(cidr) >= writtenPrefix(except)) {
+      report([...at, "except", i], `"${text}" must be a strict subset of cidr ${block.cidr}`);
     }
   });
 }
@@ -93,7 +93,7 @@ function checkPeer(peer: NetworkPolicyPeer, at: PathSegment[], options: Selector
   checkSelector(peer.namespaceSelector, [...at, "namespaceSelector"], options, report);
   if (peer.ipBlock) checkIPBlock(peer.ipBlock, [...at, "ipBlock"], report);
   if (set.length === 0) report(at, "must specify a peer (podSelector, namespaceSelector or ipBlock)");
-  else if (set.length > 1 && peer.ipBlock) report(at, "may not specify both ipBlock and another peer; use separate peers");
+  else if (set.length > 1 && peer.ipBlock) report(at, "ipBlock may not be combined with podSelector or namespaceSelector; use separate peers");
 }
 
 function checkSpec(spec: NetworkPolicy["spec"], options: SelectorOptions, report: DecodeReport): void {
@@ -104,14 +104,14 @@ function checkSpec(spec: NetworkPolicy["spec"], options: SelectorOptions, report
   ] as const) {
     (spec[direction] ?? []).forEach((rule, i) => {
       const at = ["spec", direction, i];
-      (rule.ports ?? []).forEach((port, j) => checkPort(port, [...at, "ports", j], report));
       const peers = (rule as Record<string, NetworkPolicyPeer[] | undefined>)[field] ?? [];
       peers.forEach((peer, j) => checkPeer(peer, [...at, field, j], options, report));
+      (rule.ports ?? []).forEach((port, j) => checkPort(port, [...at, "ports", j], report));
     });
   }
   const types = spec.policyTypes ?? [];
-  if (types.length > 2) report(["spec", "policyTypes"], "may not specify more than two policyTypes");
-  else types.forEach((t, i) => t !== "Ingress" && t !== "Egress" && report(["spec", "policyTypes", i], `"${t}" is not supported (Ingress or Egress)`));
+  if (types.length > 2) report(["spec", "policyTypes"], "must have at most 2 items");
+  else types.forEach((t, i) => t !== "Ingress" && t !== "Egress" && report(["spec", "policyTypes", i], `must be one of: Ingress, Egress (not "${t}")`));
 }
 
 /** Decodes (strictly) and defaults as the apiserver does: protocol TCP, policyTypes from the rules. */
@@ -127,13 +127,14 @@ function decodePolicy(input: unknown, report: DecodeReport): NetworkPolicy {
 /**
  * Validates an object the way the apiserver validates a NetworkPolicy on CREATE (or, with
  * `operation: "UPDATE"` and the stored `oldObject`, on UPDATE). Returns the policy as the apiserver
- * would store it (defaults applied), or every problem with its field path. `apiVersion` and `kind`
- * are the caller's to check (they choose the type).
+ * would store it (defaults applied), or every problem with its field path.
  */
 export function validateNetworkPolicy(input: unknown, options: ValidateOptions = {}): { policy?: NetworkPolicy; errors: InputError[] } {
   const errors: InputError[] = [];
   const report: DecodeReport = (at, message) => errors.push({ path: fieldPath(at), message });
   const policy = decodePolicy(input, report);
+  if (policy.apiVersion !== "networking.k8s.io/v1") report(["apiVersion"], "must be networking.k8s.io/v1");
+  if (policy.kind !== "NetworkPolicy") report(["kind"], "must be NetworkPolicy");
   if (errors.length > 0) return { errors };
   const meta = policy.metadata as Meta;
   const update = options.operation === "UPDATE";

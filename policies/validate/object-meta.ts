@@ -30,10 +30,13 @@ export function generatedName(generateName: string): string {
   return `${generateName.slice(0, 58)}x0x0x`;
 }
 
+/** Label keys and values (metadata.labels, a selector's matchLabels): a bad key at the map, a bad value at its key. */
 export function validateLabels(labels: Record<string, string> | undefined, path: PathSegment[], report: DecodeReport): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
-    for (const e of qualifiedNameErrors(key)) report(path, `label key "${key}": ${e}`);
-    for (const e of labelValueErrors(value)) report(path, `label value "${value}": ${e}`);
+    const keyErrors = qualifiedNameErrors(key);
+    if (keyErrors.length > 0) report(path, `"${key}" is not a valid label key: ${keyErrors.join("; ")}`);
+    const valueErrors = labelValueErrors(value);
+    if (valueErrors.length > 0) report([...path, key], `"${value}" is not a valid label value: ${valueErrors.join("; ")}`);
   }
 }
 

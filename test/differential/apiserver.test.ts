@@ -8,7 +8,8 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import t from "tap";
 import { canonicalJson } from "../../policies/baseline.js";
 import { classify } from "../../server/audit/report.js";
@@ -75,6 +76,7 @@ function jsonStream(text: string): unknown[] {
   return objects;
 }
 
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const mentions = (output: string, file: string): boolean => output.includes(`${file}"`) || output.includes(`${file}:`);
 
 let env: NetguardEnv;
@@ -83,7 +85,7 @@ t.before(async () => {
   dir = mkdtempSync(join(tmpdir(), "netguard-differential-"));
   const config = join(dir, "audit.yaml");
   // Audit mode: netguard denies nothing, so every verdict below is the apiserver's own.
-  writeFileSync(config, "apiVersion: netguard.dev/v1alpha1\nkind: GuardrailConfig\nmode: audit\n");
+  writeFileSync(config, readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8").replace("mode: enforce", "mode: audit"));
   env = await startNetguardEnv({ config });
   for (const ns of NAMESPACES) await env.kubectl(["create", "namespace", ns]);
 });
