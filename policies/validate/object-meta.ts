@@ -22,6 +22,7 @@ export interface Meta {
   finalizers?: string[];
 }
 
+const STANDARD_FINALIZERS = ["kubernetes", "orphan", "foregroundDeletion"];
 const TOTAL_ANNOTATION_BYTES = 256 * 1024;
 const at = (...segments: PathSegment[]): PathSegment[] => ["metadata", ...segments];
 
@@ -56,7 +57,11 @@ function validateOwnerReferences(refs: Meta["ownerReferences"], report: DecodeRe
 
 function validateFinalizers(finalizers: string[] | undefined, report: DecodeReport): void {
   const list = finalizers ?? [];
-  for (const f of list) for (const e of qualifiedNameErrors(f)) report(at("finalizers"), `"${f}": ${e}`);
+  list.forEach((f, i) => {
+    for (const e of qualifiedNameErrors(f)) report(at("finalizers", i), `"${f}": ${e}`);
+    // A name without a domain must be one of Kubernetes' own (core validation's validateKubeFinalizerName).
+    if (!f.includes("/") && !STANDARD_FINALIZERS.includes(f)) report(at("finalizers", i), `"${f}" is neither a standard finalizer name (${STANDARD_FINALIZERS.join(", ")}) nor fully qualified (example.com/name)`);
+  });
   if (list.includes("orphan") && list.includes("foregroundDeletion")) {
     report(at("finalizers"), "finalizer orphan and foregroundDeletion cannot be both set");
   }

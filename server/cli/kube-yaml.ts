@@ -51,18 +51,27 @@ class Decoder {
   private aliasCount = 0;
   private aliasDepth = 0;
   readonly lines = new Map<string, number>();
+  /** What go-yaml's scanner refuses and the `yaml` package accepts, found before decoding. */
+  readonly syntaxError?: DecodeError;
 
   constructor(
     doc: Document,
     private readonly lineAt: (offset: number) => number,
   ) {
     const latest = new Map<string, Node>();
+    let syntaxError: DecodeError | undefined;
     visit(doc, {
-      Node: (_key, node) => {
+      Node: (_key, node, path) => {
         if (isAlias(node)) this.anchors.set(node, latest.get(node.source));
         else if (node.anchor) latest.set(node.anchor, node);
+        // go-yaml (like libyaml) starts no plain scalar with ':' inside [ ] or { }.
+        const inFlow = path.some((p) => (isMap(p) || isSeq(p)) && p.flow);
+        if (!syntaxError && inFlow && isScalar(node) && node.type === "PLAIN" && String(node.value).startsWith(":")) {
+          syntaxError = new DecodeError(`did not find expected node content: quote ${String(node.value)} (inside [ ] or { } a plain value cannot start with ':')`, this.line(node));
+        }
       },
     });
+    this.syntaxError = syntaxError;
   }
 
   private line(node: Node | null | undefined): number | undefined {
@@ -76,7 +85,7 @@ class Decoder {
       throw new DecodeError("document contains excessive aliasing", this.line(node));
     }
     const line = this.line(node) ?? at;
-    if (line !== undefined && !this.lines.has(keyOf(path))) this.lines.set(keyOf(path), line);
+    if (line !== undefined) this.lines.set(keyOf(path), line);
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return this.withAlias(node, (target) => this.decode(target, path, line));
     if (isScalar(node)) return this.scalar(node, line);
@@ -155,11 +164,8 @@ class Decoder {
         continue;
       }
       const name = this.keyString(key, keyLine);
-      const fieldPath = [...path, name];
-      // The field's line is its key's line; a merged field keeps the line of the map it came from.
-      this.lines.delete(keyOf(fieldPath));
-      if (keyLine !== undefined) this.lines.set(keyOf(fieldPath), keyLine);
-      out[name] = this.decode(value, fieldPath, keyLine);
+      // A field's line is its value's (its key's when the value is empty); the last duplicate wins.
+      out[name] = this.decode(value, [...path, name], keyLine);
     }
   }
 
@@ -233,6 +239,7 @@ function decodeChunk(chunk: { text: string; firstLine: number }): { document?: D
     return { problems: doc.errors.map((e) => ({ line: e.linePos ? e.linePos[0].line + offset : undefined, message: yamlMessage(e.message) })) };
   }
   const decoder = new Decoder(doc, lineAt);
+  if (decoder.syntaxError) return { problems: [{ line: decoder.syntaxError.line, message: decoder.syntaxError.message }] };
   try {
     const value = decoder.decode(doc.contents as Node | null, [], undefined);
     if (value === null) return { problems: [] };

@@ -127,10 +127,14 @@ t.test("netguard reads and judges every generated manifest as kubectl and kube-a
     if (!clientRefused) {
       const theirObject = sent[sentIndex] as { metadata?: Record<string, unknown> } | undefined;
       const ourObject = ours.objects?.[0] as { metadata?: Record<string, unknown> } | undefined;
-      // kubectl's client dry run fills in its context's namespace; netguard leaves it to the request.
-      if (theirObject?.metadata?.namespace === "default" && ourObject && ourObject.metadata?.namespace === undefined) {
-        delete theirObject.metadata.namespace;
+      // kubectl's client dry run fills in its context's namespace where none is set (netguard leaves
+      // it to the request) and prints no managedFields.
+      const ourMeta = ourObject?.metadata;
+      if (theirObject?.metadata?.namespace === "default" && ourMeta && [undefined, null, ""].includes(ourMeta.namespace as never)) {
+        theirObject.metadata.namespace = ourMeta.namespace;
+        if (ourMeta.namespace === undefined) delete theirObject.metadata.namespace;
       }
+      if (ourMeta) delete ourMeta.managedFields;
       sentIndex += ours.objects?.length ?? 1;
       if (ours.objects?.length && canonicalJson(theirObject) !== canonicalJson(ourObject)) {
         disagreements.push(`${show}: read differently\n    kubectl:  ${canonicalJson(theirObject).slice(0, 400)}\n    netguard: ${canonicalJson(ourObject).slice(0, 400)}`);
