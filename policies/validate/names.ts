@@ -12,14 +12,14 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const bytes = (s: string): number => Buffer.byteLength(s, "utf8");
 const tooLong = (max: number): string => `must be no more than ${max} bytes`;
 
-export function dns1123SubdomainErrors(value: string): string[] {
-  const errors: string[] = [];
-  if (bytes(value) > 253) errors.push(tooLong(253));
-  if (!DNS1123_SUBDOMAIN.test(value)) {
-    errors.push("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
-  }
-  return errors;
-}
+/** The length (in bytes) and pattern checks most of these are made of. */
+const lengthAndPattern = (value: string, max: number, pattern: RegExp, message: string): string[] => [
+  ...(bytes(value) > max ? [tooLong(max)] : []),
+  ...(pattern.test(value) ? [] : [message]),
+];
+
+export const dns1123SubdomainErrors = (value: string): string[] =>
+  lengthAndPattern(value, 253, DNS1123_SUBDOMAIN, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
 
 export function dns1123LabelErrors(value: string): string[] {
   const errors: string[] = [];
@@ -55,14 +55,8 @@ export function qualifiedNameErrors(value: string): string[] {
   return errors;
 }
 
-export function labelValueErrors(value: string): string[] {
-  const errors: string[] = [];
-  if (bytes(value) > 63) errors.push(tooLong(63));
-  if (!LABEL_VALUE.test(value)) {
-    errors.push("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
-  }
-  return errors;
-}
+export const labelValueErrors = (value: string): string[] =>
+  lengthAndPattern(value, 63, LABEL_VALUE, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
 
 export function portNameErrors(port: string): string[] {
   const errors: string[] = [];
