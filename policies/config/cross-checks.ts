@@ -1,13 +1,12 @@
 import { cidrReason, parseCidr } from "../net/cidr.js";
 import { AddressSet } from "../net/address-set.js";
 import { fieldPath, type PathSegment } from "../path.js";
+import { labelValueErrors, qualifiedNameErrors } from "../validate/names.js";
 import { catalog, isRuleId } from "./catalog.js";
 import type { ClusterRanges, ConfigProblem, GuardrailConfig, RemoteCluster } from "./types.js";
 
 const RANGE_FIELDS = ["podCIDRs", "serviceCIDRs", "nodeCIDRs"] as const;
 const REMOTE_CIDR_FIELDS = [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /**
  * True for the fields the schema accepted (and the fields inside them). A document that failed the
@@ -16,11 +15,11 @@ const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 export type Valid = (path: readonly PathSegment[]) => boolean;
 
 export function isLabelKey(key: string): boolean {
-  return key.length <= 316 && LABEL_KEY.test(key);
+  return qualifiedNameErrors(key).length === 0;
 }
 
 export function isLabelValue(value: string): boolean {
-  return LABEL_VALUE.test(value);
+  return labelValueErrors(value).length === 0;
 }
 
 function checkCidrs(list: readonly string[], at: PathSegment[], valid: Valid): ConfigProblem[] {

@@ -84,7 +84,7 @@ t.test("kind: List is expanded, other kinds are skipped and counted, IPv6 is che
   t.equal(r.code, 1);
   t.match(r.stdout, /NetworkPolicy payments\/to-aws-v6/);
   t.match(r.stdout, /nat-hidden-cidr\s+spec\.egress\[0\]\.to\[0\]\.ipBlock \(line 12\)/);
-  t.match(r.stdout, /1 NetworkPolicy checked, 1 other object skipped: 1 denial, 0 warnings/);
+  t.match(r.stdout, /1 NetworkPolicy checked, 1 other object skipped \(1 v1 Service\): 1 denial, 0 warnings/);
   t.notMatch(r.stdout, /\u001b\[/, "no colour when stdout is not a terminal");
 });
 

@@ -21,6 +21,12 @@ function heading(item: ReportedFinding | ReportedError): string {
   return [name, where && `(${where})`].filter(Boolean).join(" ");
 }
 
+/** " (2 projectcalico.org/v3 NetworkPolicy, 1 v1 ConfigMap)": what was skipped, when known. */
+function skippedKinds(report: CheckReport): string {
+  const kinds = Object.entries(report.skippedKinds ?? {});
+  return kinds.length > 0 ? ` (${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")})` : "";
+}
+
 /** Findings grouped per object, readable in a terminal; colour only when `style` is colours. */
 export function formatText(report: CheckReport, style: TextStyle = plain): string {
   const groups = new Map<string, string[]>();
@@ -45,7 +51,7 @@ export function formatText(report: CheckReport, style: TextStyle = plain): strin
   const { deny, warn } = countActions(report);
   const summary =
     `${plural(report.objects, "NetworkPolicy").replace("Policys", "Policies")} checked` +
-    `${report.skipped > 0 ? `, ${plural(report.skipped, "other object")} skipped` : ""}: ` +
+    `${report.skipped > 0 ? `, ${plural(report.skipped, "other object")} skipped${skippedKinds(report)}` : ""}: ` +
     `${plural(deny, "denial")}, ${plural(warn, "warning")}${report.errors.length > 0 ? `, ${plural(report.errors.length, "error")}` : ""}`;
   return `${body}${body ? "\n" : ""}${assumed}${summary}\n`;
 }
