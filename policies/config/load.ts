@@ -2,6 +2,7 @@ import { Ajv } from "ajv";
 import schema from "./guardrail-config.schema.json" with { type: "json" };
 import { describeSchemaErrors, structurallyValid } from "../schema-errors.js";
 import { buildTopology, type Topology } from "../topology.js";
+import { checkBaselineDns } from "./baseline-dns.js";
 import { configNotes, crossCheck } from "./cross-checks.js";
 import type { ConfigProblem, GuardrailConfig } from "./types.js";
 
@@ -25,12 +26,16 @@ const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true, ver
  */
 export function loadConfig(document: unknown): ConfigResult {
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
-    return { ok: false, problems: [{ path: "(document)", message: "must be a GuardrailConfig object" }] };
+    validate(document);
+    return { ok: false, problems: describeSchemaErrors(validate.errors) };
   }
   const copy = structuredClone(document);
   validate(copy);
   const config = copy as unknown as GuardrailConfig;
-  const problems = [...describeSchemaErrors(validate.errors), ...crossCheck(config, structurallyValid(validate.errors))];
+  const valid = structurallyValid(validate.errors);
+  const schemaProblems = describeSchemaErrors(validate.errors);
+  const dnsValid = valid(["baseline", "dns"]) && !schemaProblems.some((p) => p.path.startsWith("baseline.dns"));
+  const problems = [...schemaProblems, ...crossCheck(config, valid), ...(dnsValid ? checkBaselineDns(config) : [])];
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, loaded: { config, topology: buildTopology(config), notes: configNotes(config) } };
 }
