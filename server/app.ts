@@ -88,7 +88,10 @@ export function buildApp(options: AppOptions): App {
   app.get("/healthz", async () => "ok");
   app.get("/readyz", async (_req, reply) => {
     const reasons = state.notReadyReasons();
-    return reasons.length === 0 ? "ok" : reply.code(503).send({ ready: false, reasons });
+    if (reasons.length > 0) return reply.code(503).send({ ready: false, reasons });
+    // Degraded is ready: an unready netguard has no endpoints, and its fail-closed webhooks would block the cluster.
+    const degraded = state.degradedReasons();
+    return degraded.length === 0 ? "ok" : { ready: true, degraded };
   });
   app.get("/metrics", async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   registerAdmissionRoutes(app, state, metrics);

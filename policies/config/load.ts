@@ -2,6 +2,7 @@ import { Ajv } from "ajv";
 import schema from "./guardrail-config.schema.json" with { type: "json" };
 import { describeSchemaErrors, structurallyValid } from "../schema-errors.js";
 import { buildTopology, type Topology } from "../topology.js";
+import { checkBaselineDns } from "./baseline-dns.js";
 import { configNotes, crossCheck } from "./cross-checks.js";
 import type { ConfigProblem, GuardrailConfig } from "./types.js";
 
@@ -29,13 +30,16 @@ export function loadConfig(document: unknown): ConfigResult {
 
 function load(document: unknown, { nameRequired }: { nameRequired: boolean }): ConfigResult {
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
-    return { ok: false, problems: [{ path: "(document)", message: "must be a GuardrailConfig object" }] };
+    validate(document);
+    return { ok: false, problems: describeSchemaErrors(validate.errors) };
   }
   const copy = structuredClone(document);
   validate(copy);
   const config = copy as unknown as GuardrailConfig;
   const valid = structurallyValid(validate.errors);
-  const problems = [...describeSchemaErrors(validate.errors), ...crossCheck(config, valid)];
+  const schemaProblems = describeSchemaErrors(validate.errors);
+  const dnsValid = valid(["baseline", "dns"]) && !schemaProblems.some((p) => p.path.startsWith("baseline.dns"));
+  const problems = [...schemaProblems, ...crossCheck(config, valid), ...(dnsValid ? checkBaselineDns(config) : [])];
   if (nameRequired && valid(["cluster"]) && config.cluster.name === undefined) {
     problems.push({ path: "cluster.name", message: "required field is missing" });
   }

@@ -58,7 +58,9 @@ export interface GuardrailConfig {
 }
 
 export interface ConfigProblem {
-  /** Where in the document, e.g. remoteClusters[0].podCIDRs[1] */
+  /** Where in the document, e.g. remoteClusters[0].podCIDRs[1]; empty for a problem of the text itself (YAML syntax). */
   path: string;
   message: string;
+  /** The line in the config text, once the text is known (the reader adds it; the pure checks cannot). */
+  line?: number;
 }

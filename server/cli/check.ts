@@ -20,7 +20,7 @@ export async function configFromFlag(path: string | undefined): Promise<LoadedCo
   if (!path) return defaultConfig();
   const result = await loadConfigFile(path);
   if (result.ok) return result.loaded;
-  process.stderr.write(`netguard: invalid config ${path}:\n${formatProblems(result.problems)}\n`);
+  process.stderr.write(`netguard: invalid config ${path}:\n${formatProblems(path, result.problems)}\n`);
   return undefined;
 }
 

@@ -106,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   const inCluster = Boolean(values.kubeconfig || process.env.KUBERNETES_SERVICE_HOST);
   if (values["pod-guard"] && !inCluster) return usageError("--pod-guard needs cluster access (--kubeconfig, or running in a cluster)");
   let controller: Controller | undefined;
+  let launchController: (() => void) | undefined;
   // Listen for signals before starting anything: a SIGTERM during startup still shuts down cleanly.
   const signalled = untilSignal();
   let certs: SelfManagedCerts | undefined;
@@ -131,23 +132,28 @@ export async function run(argv: string[]): Promise<number> {
       logger,
       privilegedUsers: await privilegedUsers(values["privileged-user"] ?? [], values.kubeconfig, logger),
       facts: () => controller?.facts() ?? {},
-      onConfigReload: () => controller?.configChanged(),
+      onConfigReload: () => (controller ? controller.configChanged() : launchController?.()),
       ...(values["pod-guard"] ? { podGuard: async (namespace: string | undefined) => controller?.podGuard?.(namespace) } : {}),
     });
     if (inCluster) {
       const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
       const { startController } = await import("../controller/index.js");
-      controller = startController({
-        clients: kubeClients(loadKubeConfig(values.kubeconfig)),
-        config: () => server.state.config!, // startServer refuses to start without a valid config
-        log: logger.child({ component: "controller" }),
-        registry: server.metrics.registry,
-        identity: `${hostname()}-${process.pid}`,
-        leaseNamespace: values["lease-namespace"],
-        leaseDurationSeconds: leaseSeconds,
-        podGuard: values["pod-guard"],
-        auditIntervalMs: auditSeconds * 1000,
-      });
+      // Without a valid config there is no baseline to reconcile: the controller starts with the first one.
+      launchController = () => {
+        controller ??= startController({
+          clients: kubeClients(loadKubeConfig(values.kubeconfig)),
+          config: () => server.state.config!, // launched only once a config is in force; reloads never remove it
+          log: logger.child({ component: "controller" }),
+          registry: server.metrics.registry,
+          identity: `${hostname()}-${process.pid}`,
+          leaseNamespace: values["lease-namespace"],
+          leaseDurationSeconds: leaseSeconds,
+          podGuard: values["pod-guard"],
+          auditIntervalMs: auditSeconds * 1000,
+        });
+      };
+      if (server.state.config) launchController();
+      else logger.warn("the controller waits for a valid config");
     }
     const signal = await signalled;
     logger.info({ signal }, "shutting down: finishing requests in flight");
