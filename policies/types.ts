@@ -98,4 +98,6 @@ export interface Namespace {
 export interface ClusterFacts {
   /** Names of the namespaces that exist in this cluster. */
   localNamespaces?: ReadonlySet<string>;
+  /** Namespaces being deleted (metadata.deletionTimestamp set), from the controller's namespace cache. */
+  terminatingNamespaces?: ReadonlySet<string>;
 }

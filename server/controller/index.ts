@@ -52,6 +52,13 @@ export interface Controller {
 export function startController(o: ControllerOptions): Controller {
   const { clients, log } = o;
   const names = new Set<string>();
+  /** Namespaces with a deletionTimestamp: their cleanup is never refused (policies/guardrails.ts). */
+  const terminating = new Set<string>();
+  const track = (ns: k8s.V1Namespace): void => {
+    const name = ns.metadata?.name ?? "";
+    if (ns.metadata?.deletionTimestamp) terminating.add(name);
+    else terminating.delete(name);
+  };
   let namespacesSynced = false;
   let reconciler: BaselineReconciler | undefined;
   let auditLoop: AuditLoop | undefined;
@@ -88,15 +95,18 @@ export function startController(o: ControllerOptions): Controller {
 
   namespaces.cache.on("add", (ns) => {
     names.add(ns.metadata?.name ?? "");
+    track(ns);
     reconciler?.namespaceSeen(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
   namespaces.cache.on("update", (ns) => {
+    track(ns);
     reconciler?.queue.add(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
   namespaces.cache.on("delete", (ns) => {
     names.delete(ns.metadata?.name ?? "");
+    terminating.delete(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
 
@@ -174,7 +184,7 @@ export function startController(o: ControllerOptions): Controller {
   });
 
   return {
-    facts: () => (namespacesSynced ? { localNamespaces: names } : {}),
+    facts: () => (namespacesSynced ? { localNamespaces: names, terminatingNamespaces: terminating } : {}),
     synced: namespaces.synced,
     isLeader: () => elector.isLeader,
     configChanged: () => {
