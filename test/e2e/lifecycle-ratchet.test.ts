@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { getJson, kubectlOk, logLines, ROOT, waitFor } from "./controller-helpers.js";
+import { getJson, kubectlOk, ROOT, waitFor } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {
@@ -51,11 +51,9 @@ t.test("a policy admitted in audit mode lives on after the switch back to enforc
 });
 
 t.test("the garbage collector finishes a foreground deletion of that policy", async (t) => {
+  // The collector's removal of foregroundDeletion is never sent to netguard (its webhook's matchConditions).
   await kubectlOk(env, ["delete", "networkpolicy", NAME, "-n", NS, "--cascade=foreground", "--wait=false"]);
   await waitFor("the policy to be gone", async () => (await getJson(env, ["networkpolicy", NAME, "-n", NS])) === undefined, 60_000);
-  const gc = logLines(env, "admission decision").filter((l) => l.name === NAME && l.operation === "UPDATE" && l.user === "system:serviceaccount:kube-system:generic-garbage-collector");
-  t.ok(gc.length >= 1, "the collector's removal of foregroundDeletion went through netguard");
-  t.ok(gc.every((l) => l.decision !== "denied"), "and was admitted");
   const deleted = await env.kubectl(["delete", "namespace", NS, "--timeout=60s"]);
   t.equal(deleted.code, 0, deleted.stderr);
 });

@@ -237,8 +237,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     await waitApiserver(server, pki, apiserver, logs.apiserver);
     controllerManager = startProcess(join(bin, "kube-controller-manager"), [
       `--kubeconfig=${kcmKubeconfig}`,
-      `--authentication-kubeconfig=${kcmKubeconfig}`,
-      `--authorization-kubeconfig=${kcmKubeconfig}`,
       "--bind-address=127.0.0.1",
       `--secure-port=${kcmPort}`,
       `--tls-cert-file=${join(pki, "kcm.crt")}`,
