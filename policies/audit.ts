@@ -21,7 +21,7 @@ export function auditNamespace(ns: Namespace, policiesInNamespace: readonly Netw
       certainty: "provable",
       path: fieldPath(["metadata", "labels", config.clusterLabel]),
       message: `namespace ${name} has no ${config.clusterLabel} label; netguard stamps it on create and update, so it predates netguard or the webhook was bypassed.`,
-      fix: `Run kubectl label namespace ${name} ${config.clusterLabel}=${config.cluster.name} (netguard's controller backfills it in enforce mode).`,
+      fix: `Run kubectl label namespace ${name} ${config.clusterLabel}=${config.cluster.name ?? "<cluster.name>"} (netguard's controller backfills it in enforce mode).`,
     });
   }
   if (baselineStatus(ns, config) !== "protected") return findings;

@@ -35,6 +35,7 @@ export function isPrivileged(user: UserInfo | undefined, config: GuardrailConfig
 export function clusterLabelPatch(ns: Labelled, config: GuardrailConfig): JsonPatchOp[] {
   const labels = ns?.metadata?.labels;
   const value = config.cluster.name;
+  if (value === undefined) return []; // no declared name: nothing to stamp
   if (labels && Object.prototype.hasOwnProperty.call(labels, config.clusterLabel)) return [];
   if (!ns?.metadata) return [{ op: "add", path: "/metadata", value: { labels: { [config.clusterLabel]: value } } }];
   if (!labels || typeof labels !== "object") return [{ op: "add", path: "/metadata/labels", value: { [config.clusterLabel]: value } }];
@@ -58,8 +59,10 @@ export function checkNamespace(ns: Labelled, old: Labelled, user: UserInfo | und
       deny(
         "reserved-cluster-label",
         fieldPath(["metadata", "labels", key]),
-        `"${key}" is reserved for the cluster identity and must be "${config.cluster.name}" here; only ${config.privilegedGroups.join(", ")} may set another value.`,
-        `Remove the label (netguard stamps it) or set it to "${config.cluster.name}".`,
+        config.cluster.name === undefined
+          ? `"${key}" is reserved for the cluster identity and no cluster.name is declared; only ${config.privilegedGroups.join(", ")} may set it.`
+          : `"${key}" is reserved for the cluster identity and must be "${config.cluster.name}" here; only ${config.privilegedGroups.join(", ")} may set another value.`,
+        config.cluster.name === undefined ? "Remove the label." : `Remove the label (netguard stamps it) or set it to "${config.cluster.name}".`,
       ),
     );
   }

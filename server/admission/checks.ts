@@ -3,6 +3,7 @@ import {
   checkNamespace,
   clusterLabelPatch,
   evaluateNetworkPolicy,
+  evaluateNetworkPolicyUpdate,
   type ClusterFacts,
   type JsonPatchOp,
   type LoadedConfig,
@@ -55,7 +56,11 @@ export function validateRequest(request: AdmissionRequest, ctx: CheckContext): V
       );
     }
     if (operation === "CREATE" || operation === "UPDATE") {
-      const evaluation = evaluateNetworkPolicy(request.object, ctx.loaded, ctx.facts);
+      // An UPDATE is denied only for what it introduces (policies/ratchet.ts); DELETE is never judged by rules.
+      const evaluation =
+        operation === "UPDATE"
+          ? evaluateNetworkPolicyUpdate(request.object, request.oldObject, ctx.loaded, ctx.facts)
+          : evaluateNetworkPolicy(request.object, ctx.loaded, ctx.facts);
       result.findings.push(...evaluation.findings);
       result.ruleFailures = evaluation.ruleFailures;
       if (evaluation.inputErrors.length > 0) result.notices.push(inputErrorNotice("NetworkPolicy", evaluation.inputErrors));

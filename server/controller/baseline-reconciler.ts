@@ -99,7 +99,8 @@ export class BaselineReconciler {
         this.seenAt.delete(name);
       }
     }
-    if (ns.metadata?.labels?.[config.clusterLabel] === undefined) await this.stampClusterLabel(name, config.clusterLabel, config.cluster.name);
+    const clusterName = config.cluster.name;
+    if (clusterName !== undefined && ns.metadata?.labels?.[config.clusterLabel] === undefined) await this.stampClusterLabel(name, config.clusterLabel, clusterName);
   }
 
   /** A merge patch of one label: no resourceVersion, so no conflict with other writers. */
