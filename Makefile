@@ -16,7 +16,7 @@ deps: $(NODE_MODULES_STAMP)
 build: deps
 	npx tsc -p tsconfig.json
 
-# kube-apiserver and etcd from Go modules, cached outside the repo (rebuilt only when go.sum changes).
+# kube-apiserver, kube-controller-manager, etcd and kubectl from Go modules, cached outside the repo (rebuilt only when go.sum changes).
 k8s:
 	test/k8s/build.sh >/dev/null
 

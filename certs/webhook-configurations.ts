@@ -1,6 +1,6 @@
 import type { V1MutatingWebhookConfiguration, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { Document, isMap, isScalar, isSeq } from "yaml";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../policies/index.js";
+import { CLEANUP_USERS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../policies/index.js";
 
 /** How the apiserver reaches netguard: an in-cluster Service, or a URL (local runs and tests). */
 export type WebhookTarget = { service: { name: string; namespace: string; port?: number } } | { url: string };
@@ -46,7 +46,7 @@ const FAILURE_POLICY_WHY: Record<string, string> = {
   [WEBHOOK_NAMES.validateNetworkPolicies]:
     "Fail: a guardrail that lets policies through whenever netguard is unreachable is not a guardrail.\n" +
     "The namespaceSelector keeps kube-system and netguard-system out, so the cluster and netguard can still recover;\n" +
-    "deleting a policy netguard does not manage never waits for it.",
+    "deleting a policy netguard does not manage never waits for it, nor does the cluster's cleanup (namespace controller, garbage collector).",
   [WEBHOOK_NAMES.validateNamespaces]:
     "Fail: a reserved cluster label set while netguard is down would never be checked.\n" +
     "Only creates and label changes are sent, never for kube-system or netguard-system.",
@@ -81,8 +81,12 @@ function namespaceConditions(excluded: readonly string[]) {
   ];
 }
 
-/** Deleting a NetworkPolicy is only judged for the baselines netguard manages; other deletes never wait for it. */
+/**
+ * Deleting a NetworkPolicy is only judged for the baselines netguard manages; other deletes never wait for it.
+ * The cluster's own cleanup is never sent at all, so that deleting a namespace finishes even while netguard is down.
+ */
 const networkPolicyConditions = () => [
+  { name: "not-cluster-cleanup", expression: `!(request.userInfo.username in ${celList(CLEANUP_USERS)})` },
   {
     name: "delete-only-if-managed",
     expression:

@@ -1,7 +1,7 @@
-import { isManagedPolicy, optOutLabel } from "./baseline.js";
+import { canonicalJson, isManagedPolicy, optOutLabel } from "./baseline.js";
 import type { GuardrailConfig } from "./config/types.js";
 import { fieldPath } from "./path.js";
-import type { Finding, ObjectMeta } from "./types.js";
+import type { ClusterFacts, Finding, ObjectMeta } from "./types.js";
 
 /** Guardrails on Namespaces and netguard's own objects; not configurable per rule, always deny. */
 export type GuardrailId = "reserved-cluster-label" | "baseline-opt-out" | "managed-baseline";
@@ -80,16 +80,62 @@ export function checkNamespace(ns: Labelled, old: Labelled, user: UserInfo | und
   return findings;
 }
 
-/** UPDATE or DELETE of a NetworkPolicy that netguard manages is reserved for privileged users. */
+/**
+ * The control plane's cleanup identities: kube-controller-manager's namespace controller and garbage
+ * collector as their own service accounts (`--use-service-account-credentials`, as kubeadm and the managed
+ * clouds run it), and kube-controller-manager itself when it runs without that flag. Only a cluster
+ * administrator can act as one of them (their tokens are minted in kube-system).
+ */
+export const CLEANUP_USERS: readonly string[] = [
+  "system:serviceaccount:kube-system:namespace-controller",
+  "system:serviceaccount:kube-system:generic-garbage-collector",
+  "system:kube-controller-manager",
+];
+
+type Deletable = { metadata?: ObjectMeta & { deletionTimestamp?: string; finalizers?: string[] } } | undefined;
+
+export interface ManagedPolicyChangeContext {
+  /** The object after the UPDATE (`request.object`). */
+  object?: Deletable;
+  /** From the controller's caches: which namespaces are being deleted. */
+  facts?: ClusterFacts;
+}
+
+/**
+ * An UPDATE of an object already being deleted that only drops finalizers: what lets a deletion that was
+ * admitted finish (the garbage collector's foregroundDeletion, or another controller's own finalizer).
+ */
+function finishesDeletion(old: Deletable, object: Deletable): boolean {
+  if (!old?.metadata?.deletionTimestamp || !object) return false;
+  const kept = (o: NonNullable<Deletable>) => canonicalJson({ ...o, metadata: { labels: o.metadata?.labels, annotations: o.metadata?.annotations } });
+  const finalizers = (o: NonNullable<Deletable>): unknown[] => (Array.isArray(o.metadata?.finalizers) ? o.metadata.finalizers : []);
+  const before = finalizers(old);
+  return kept(object) === kept(old) && finalizers(object).every((f) => before.includes(f));
+}
+
+/** Cleanup that must never wait for netguard (its webhooks fail closed): see docs/install.md "Cleanup is never blocked". */
+function isCleanup(operation: string, old: Deletable, user: UserInfo | undefined, context: ManagedPolicyChangeContext): boolean {
+  if (user?.username !== undefined && CLEANUP_USERS.includes(user.username)) return true;
+  const namespace = old?.metadata?.namespace;
+  if (operation === "DELETE") return namespace !== undefined && context.facts?.terminatingNamespaces?.has(namespace) === true;
+  return finishesDeletion(old, context.object);
+}
+
+/**
+ * UPDATE or DELETE of a NetworkPolicy that netguard manages is reserved for privileged users, except the
+ * cluster's own cleanup: the namespace controller and the garbage collector, any DELETE in a namespace
+ * being deleted, and an UPDATE that only removes finalizers from a baseline already being deleted.
+ */
 export function checkManagedPolicyChange(
   operation: string,
   old: Labelled,
   user: UserInfo | undefined,
   config: GuardrailConfig,
   privilegedUsers: readonly string[] = [],
+  context: ManagedPolicyChangeContext = {},
 ): Finding[] {
   if ((operation !== "UPDATE" && operation !== "DELETE") || !isManagedPolicy(old)) return [];
-  if (isPrivileged(user, config, privilegedUsers)) return [];
+  if (isPrivileged(user, config, privilegedUsers) || isCleanup(operation, old, user, context)) return [];
   const verb = operation === "DELETE" ? "deleted" : "changed";
   return [
     deny(

@@ -13,10 +13,12 @@ export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, ty
 export {
   checkNamespace,
   checkManagedPolicyChange,
+  CLEANUP_USERS,
   clusterLabelPatch,
   isPrivileged,
   type GuardrailId,
   type JsonPatchOp,
+  type ManagedPolicyChangeContext,
   type UserInfo,
 } from "./guardrails.js";
 export type * from "./types.js";

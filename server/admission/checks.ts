@@ -51,7 +51,9 @@ export function validateRequest(request: AdmissionRequest, ctx: CheckContext): V
   const { operation, userInfo } = request;
   if (isNetworkPolicy(request)) {
     if (operation === "UPDATE" || operation === "DELETE") {
-      result.findings.push(...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
+      result.findings.push(
+        ...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers, { object: labelled(request.object), facts: ctx.facts }),
+      );
     }
     if (operation === "CREATE" || operation === "UPDATE") {
       // An UPDATE is denied only for what it introduces (policies/ratchet.ts); DELETE is never judged by rules.

@@ -54,6 +54,13 @@ export interface Controller {
 export function startController(o: ControllerOptions): Controller {
   const { clients, log } = o;
   const names = new Set<string>();
+  /** Namespaces with a deletionTimestamp: their cleanup is never refused (policies/guardrails.ts). */
+  const terminating = new Set<string>();
+  const track = (ns: k8s.V1Namespace): void => {
+    const name = ns.metadata?.name ?? "";
+    if (ns.metadata?.deletionTimestamp) terminating.add(name);
+    else terminating.delete(name);
+  };
   let namespacesSynced = false;
   let reconciler: BaselineReconciler | undefined;
   let auditLoop: AuditLoop | undefined;
@@ -110,17 +117,20 @@ export function startController(o: ControllerOptions): Controller {
   namespaces.cache.on("add", (ns) => {
     names.add(ns.metadata?.name ?? "");
     unlabelled.upsert(ns);
+    track(ns);
     reconciler?.namespaceSeen(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
   namespaces.cache.on("update", (ns) => {
     unlabelled.upsert(ns);
+    track(ns);
     reconciler?.queue.add(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
   namespaces.cache.on("delete", (ns) => {
     names.delete(ns.metadata?.name ?? "");
     unlabelled.remove(ns);
+    terminating.delete(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
 
@@ -202,7 +212,13 @@ export function startController(o: ControllerOptions): Controller {
       const cni = detectedCni ? { detectedCni } : {};
       if (!namespacesSynced) return { origin: "cluster", ...cni };
       const { config } = o.config();
-      return { origin: "cluster", localNamespaces: names, namespacesNotLabelledLocal: unlabelled.view(config.clusterLabel, config.cluster.name), ...cni };
+      return {
+        origin: "cluster",
+        localNamespaces: names,
+        terminatingNamespaces: terminating,
+        namespacesNotLabelledLocal: unlabelled.view(config.clusterLabel, config.cluster.name),
+        ...cni,
+      };
     },
     synced: namespaces.synced,
     isLeader: () => elector.isLeader,

@@ -114,6 +114,38 @@ t.test("checkManagedPolicyChange", async (t) => {
   t.same(checkManagedPolicyChange("CONNECT", managed, alice, config), []);
 });
 
+t.test("checkManagedPolicyChange never blocks the cluster's cleanup", async (t) => {
+  const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const spec = { podSelector: {}, policyTypes: ["Ingress"] };
+  const managed = { metadata: { name: "netguard-baseline", namespace: "web", labels }, spec };
+  const sa = (name: string) => ({ username: `system:serviceaccount:kube-system:${name}`, groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"] });
+  const denied = (f: unknown[]) => f.length === 1;
+
+  for (const user of [sa("namespace-controller"), sa("generic-garbage-collector"), { username: "system:kube-controller-manager" }]) {
+    t.same(checkManagedPolicyChange("DELETE", managed, user, config), [], `${user.username} deletes`);
+    t.same(checkManagedPolicyChange("UPDATE", managed, user, config), [], `${user.username} updates (finalizers, ownerReferences)`);
+  }
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, sa("replicaset-controller"), config)), "another kube-system controller is not cleanup");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, { username: "system:serviceaccount:web:namespace-controller" }, config)), "the same name in another namespace is not it");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, { username: "namespace-controller", groups: ["system:serviceaccounts:kube-system"] }, config)), "nor a look-alike user");
+
+  const terminating = { facts: { terminatingNamespaces: new Set(["web"]) } };
+  t.same(checkManagedPolicyChange("DELETE", managed, alice, config, [], terminating), [], "anyone's DELETE in a namespace being deleted");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, alice, config, [], { facts: { terminatingNamespaces: new Set(["other"]) } })), "only in that namespace");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, alice, config, [], { facts: {} })), "unknown (cache not synced) is not terminating");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", managed, alice, config, [], { ...terminating, object: { ...managed, spec: { podSelector: {} } } } as never)), "an edit in a terminating namespace is still an edit");
+
+  const deleting = { ...managed, metadata: { ...managed.metadata, deletionTimestamp: "2026-12-04T17:00:00Z", finalizers: ["example.com/backup", "foregroundDeletion"] } };
+  const withFinalizers = (finalizers: string[] | undefined, extra: object = {}) => ({ ...deleting, ...extra, metadata: { ...deleting.metadata, finalizers } });
+  t.same(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(["foregroundDeletion"]) }), [], "dropping a finalizer lets an admitted deletion finish");
+  t.same(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(undefined) }), [], "dropping all of them");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(["foregroundDeletion", "x/new"]) })), "adding one is not finishing");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(["foregroundDeletion"], { spec: { podSelector: {} } }) })), "nor is changing the spec meanwhile");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: { ...withFinalizers([]), metadata: { ...withFinalizers([]).metadata, labels: {} } } })), "nor dropping the managed label");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", managed, alice, config, [], { object: { ...managed, metadata: { ...managed.metadata, finalizers: [] } } })), "not being deleted: a plain edit");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", { ...deleting, metadata: { ...deleting.metadata, finalizers: "x" } } as never, alice, config, [], { object: withFinalizers(["x"]) })), "malformed finalizers are no crash");
+});
+
 t.test("buildBaselinePolicy: dns-only", async (t) => {
   const p = buildBaselinePolicy("web", config);
   t.same(p, {
