@@ -54,10 +54,9 @@ async function gate(): Promise<{ url: string; open(): void; close(): Promise<voi
   };
 }
 
-const readyz = async (serve: ServeProcess) => {
-  const port = (await serve.line((l) => l.msg.startsWith("listening on https://"), "the listening line")).port as number;
-  return httpsGet(`https://127.0.0.1:${port}/readyz`);
-};
+/** A busy machine takes a while to start a TypeScript child process. */
+const listeningPort = async (serve: ServeProcess) => (await serve.line((l) => l.msg.startsWith("listening on https://"), "the listening line", 120_000)).port as number;
+const readyz = async (serve: ServeProcess) => httpsGet(`https://127.0.0.1:${await listeningPort(serve)}/readyz`);
 const caOf = async (serve: ServeProcess) => readFileSync((await serve.line((l) => typeof l.caPath === "string", "the CA line")).caPath as string, "utf8");
 
 t.test("a replica started while the apiserver is unreachable learns its identity once it answers", async (t) => {
@@ -79,7 +78,7 @@ t.test("a replica started while the apiserver is unreachable learns its identity
   t.ok(serve.logs.some((l) => l.msg === "netguard's own identity counts as privileged" && l.username === username), "it learned its username");
 
   // The leader runs as the same ServiceAccount: its writes, routed to this replica, are admitted; alice's are not.
-  const port = (await serve.line((l) => l.msg.startsWith("listening on https://"), "the listening line")).port as number;
+  const port = await listeningPort(serve);
   const ca = await caOf(serve);
   const config = defaultConfig().config;
   const optedOut = namespace("shop", { "netguard.dev/cluster": "gcp-west", "netguard.dev/baseline": "disabled" });
@@ -117,7 +116,7 @@ t.test("the pod guard admits pods while its namespace cache cannot sync, and gua
   await k(["create", "clusterrolebinding", "e2e-pod-guard", "--clusterrole=e2e-pod-guard", `--serviceaccount=${NS}:pod-guard`]);
   await k(["apply", "-f", "-"], JSON.stringify(namespace("pg-optout", { "netguard.dev/baseline": "disabled" })));
   const serve = spawnServe(t, ["--port", "0", "--host", "127.0.0.1", "--config", MULTICLOUD, "--kubeconfig", await tokenKubeconfig("pod-guard"), "--lease-namespace", NS, "--pod-guard"]);
-  const port = (await serve.line((l) => l.msg.startsWith("listening on https://"), "the listening line")).port as number;
+  const port = await listeningPort(serve);
   const url = `https://127.0.0.1:${port}`;
   const { validating } = buildWebhookConfigurations({ caCert: await caOf(serve), target: { url }, podGuard: true, name: "netguard-pod-guard" });
   validating.webhooks = validating.webhooks!.filter((w) => w.name === WEBHOOK_NAMES.guardPods);

@@ -45,11 +45,7 @@ const webhooksWork = (ns: string) =>
     return label.stdout === "gcp-west" && /nat-hidden-cidr/.test(denied.stderr);
   }, 30_000);
 /** The port, once listening: a slow start (a busy machine, ten seconds of asking for the Secret first) takes a while. */
-const listeningPort = async (serve: ServeProcess) =>
-  (await waitFor("the listening line", () => {
-    if (serve.child.exitCode !== null) throw new Error(`serve exited with ${serve.child.exitCode}: ${serve.stderr()}`);
-    return serve.logs.find((l) => l.msg.startsWith("listening on https://"));
-  }, 90_000)).port as number;
+const listeningPort = async (serve: ServeProcess) => (await serve.line((l) => l.msg.startsWith("listening on https://"), "the listening line", 120_000)).port as number;
 const serveArgs = (config: string, dir: string) => ["--port", "0", "--host", "127.0.0.1", "--config", MULTICLOUD, "--kubeconfig", config, "--lease-namespace", NAMESPACE, "--self-managed-certs", "--cert-dir", join(cluster.dir, dir)];
 
 t.test("a running replica recreates the deleted Secret with the certificates in use; a new replica starts", async (t) => {
