@@ -200,7 +200,7 @@ export function startController(o: ControllerOptions): Controller {
     onStoppedLeading: unlead,
   });
   const guard = o.podGuard
-    ? new PodGuard({ kc: clients.kc, namespaces: namespaces.cache, config: o.config, log: log.child({ component: "pod-guard" }), decisions: metrics.podGuardDecisions })
+    ? new PodGuard({ kc: clients.kc, namespaces: namespaces.cache, synced: () => namespacesSynced, config: o.config, log: log.child({ component: "pod-guard" }), decisions: metrics.podGuardDecisions })
     : undefined;
   let stopping = false;
   void namespaces.synced.then(() => {

@@ -68,7 +68,10 @@ export function watchResource<T extends k8s.KubernetesObject>(
     failed = false;
     cache.start().then(
       () => {
-        if (failed || stopped) return;
+        // ListWatch.stop() aborts only a watch already open: one opened while its list was in flight
+        // would outlive stop() and keep the process from exiting.
+        if (stopped) return void cache.stop();
+        if (failed) return;
         if (delay > minDelay) log.info({ path }, "watch re-established");
         delay = minDelay;
         markSynced();

@@ -84,7 +84,7 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
     }),
     podGuardDecisions: new Counter({
       name: "netguard_pod_guard_decisions_total",
-      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed",
+      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed, not-synced",
       labelNames: ["decision"],
       registers: [registry],
     }),

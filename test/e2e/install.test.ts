@@ -96,6 +96,7 @@ t.test("on a real apiserver", async (t) => {
       ["update", "leases/netguard-controller", "-n", NAMESPACE],
       ["get", "secrets/netguard-tls", "-n", NAMESPACE],
       ["update", "secrets/netguard-tls", "-n", NAMESPACE],
+      ["create", "secrets", "-n", NAMESPACE], // a deleted netguard-tls is recreated
       ["get", "validatingwebhookconfigurations/netguard"],
       ["update", "validatingwebhookconfigurations/netguard"],
       ["update", "mutatingwebhookconfigurations/netguard"],
@@ -110,7 +111,8 @@ t.test("on a real apiserver", async (t) => {
       ["get", "secrets", "-n", "kube-system"],
       ["list", "secrets", "-n", NAMESPACE],
       ["get", "secrets/other", "-n", NAMESPACE],
-      ["create", "secrets", "-n", NAMESPACE],
+      ["create", "secrets", "-n", "default"],
+      ["create", "secrets", "-n", "kube-system"],
       ["get", "configmaps", "-n", "kube-system"],
       ["create", "pods/exec", "-n", "default"],
       ["create", "pods", "-n", NAMESPACE],
