@@ -6,10 +6,11 @@ export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
 export { rules, ruleById } from "./rules/registry.js";
 export type { Rule } from "./rules/rule.js";
-export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./baseline.js";
+export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER, type ManagedObject } from "./baseline.js";
 export {
   checkNamespace,
   checkManagedPolicyChange,
+  checkManagedPolicyClaim,
   clusterLabelPatch,
   isPrivileged,
   type GuardrailId,

@@ -1,5 +1,6 @@
 import {
   checkManagedPolicyChange,
+  checkManagedPolicyClaim,
   checkNamespace,
   clusterLabelPatch,
   evaluateNetworkPolicy,
@@ -53,6 +54,7 @@ export function validateRequest(request: AdmissionRequest, ctx: CheckContext): V
       result.findings.push(...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
     }
     if (operation === "CREATE" || operation === "UPDATE") {
+      result.findings.push(...checkManagedPolicyClaim(operation, labelled(request.object), labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
       const evaluation = evaluateNetworkPolicy(request.object, ctx.loaded, ctx.facts);
       result.findings.push(...evaluation.findings);
       result.ruleFailures = evaluation.ruleFailures;

@@ -84,7 +84,7 @@ t.test("on a real apiserver", async (t) => {
   t.test("RBAC: what netguard needs", async (t) => {
     const needs: string[][] = [
       ["watch", "namespaces"],
-      ["update", "namespaces"],
+      ["patch", "namespaces"],
       ["list", "networkpolicies", "-A"],
       ["create", "networkpolicies", "-n", "default"],
       ["update", "networkpolicies", "-n", "default"],
@@ -128,6 +128,15 @@ t.test("on a real apiserver", async (t) => {
       ["update", "leases/kube-scheduler", "-n", "kube-system"],
       ["update", "leases/another-lease", "-n", NAMESPACE],
       ["delete", "customresourcedefinitions"],
+      // Verbs no code of netguard's uses (issue 18).
+      ["update", "namespaces"],
+      ["patch", "networkpolicies", "-n", "default"],
+      ["watch", "policyreports.wgpolicyk8s.io", "-A"],
+      ["patch", "policyreports.wgpolicyk8s.io", "-n", "default"],
+      ["patch", "clusterpolicyreports.wgpolicyk8s.io"],
+      ["patch", "secrets/netguard-tls", "-n", NAMESPACE],
+      ["patch", "validatingwebhookconfigurations/netguard"],
+      ["patch", "mutatingwebhookconfigurations/netguard"],
     ];
     for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
     for (const ns of ["default", NAMESPACE]) {

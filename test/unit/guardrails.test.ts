@@ -8,6 +8,8 @@ import {
   clusterLabelPatch,
   defaultConfig,
   isManagedPolicy,
+  checkManagedPolicyClaim,
+  NETGUARD_FIELD_MANAGER,
   baselineStatus,
   isPrivileged,
   optOutLabel,
@@ -94,7 +96,7 @@ t.test("opt-out helpers follow the config", async (t) => {
 });
 
 t.test("checkManagedPolicyChange", async (t) => {
-  const managed = { metadata: { name: "netguard-baseline", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } };
+  const managed = { metadata: { name: "netguard-baseline", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
   const mine = { metadata: { name: "mine", labels: { app: "x" } } };
   t.ok(isManagedPolicy(managed));
   t.notOk(isManagedPolicy(mine));
@@ -112,6 +114,33 @@ t.test("checkManagedPolicyChange", async (t) => {
   t.same(checkManagedPolicyChange("UPDATE", mine, alice, config), [], "not managed");
   t.same(checkManagedPolicyChange("CREATE", undefined, alice, config), [], "CREATE has no old object");
   t.same(checkManagedPolicyChange("CONNECT", managed, alice, config), []);
+});
+
+t.test("isManagedPolicy: the managed-by label claims nothing without netguard's field manager", async (t) => {
+  const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const entry = (manager: unknown) => ({ manager, operation: "Update", fieldsType: "FieldsV1" });
+  t.notOk(isManagedPolicy({ metadata: { labels } }), "label only: anyone can set it");
+  t.notOk(isManagedPolicy({ metadata: { labels, managedFields: [entry("kubectl-create"), entry("kubectl-edit")] } }), "written by others");
+  t.ok(isManagedPolicy({ metadata: { labels, managedFields: [entry("kubectl-edit"), entry(NETGUARD_FIELD_MANAGER)] } }), "netguard wrote it, an admin edited it since");
+  t.notOk(isManagedPolicy({ metadata: { labels: {}, managedFields: [entry(NETGUARD_FIELD_MANAGER)] } }), "an admin removed the label: taken over");
+  for (const odd of [{}, "netguard", [null], [entry(7)]]) t.notOk(isManagedPolicy({ metadata: { labels, managedFields: odd } }), `malformed managedFields ${JSON.stringify(odd)}`);
+});
+
+t.test("checkManagedPolicyClaim: only privileged users make a policy netguard's or take the baseline's name", async (t) => {
+  const forged = { metadata: { name: "x", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
+  const labelledOnly = { metadata: { name: "x", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } };
+  const claim = checkManagedPolicyClaim("CREATE", forged, undefined, alice, config);
+  t.equal(claim.length, 1);
+  t.match(claim[0], { rule: "managed-baseline", action: "deny", path: "metadata.managedFields" });
+  t.match(claim[0]?.message, "alice cannot make a NetworkPolicy netguard's");
+  t.equal(checkManagedPolicyClaim("UPDATE", forged, labelledOnly, alice, config).length, 1, "nor by an update");
+  t.same(checkManagedPolicyClaim("UPDATE", forged, forged, alice, config), [], "already netguard's: checkManagedPolicyChange judges that");
+  t.same(checkManagedPolicyClaim("CREATE", labelledOnly, undefined, alice, config), [], "a label alone claims nothing, so it is allowed");
+  t.same(checkManagedPolicyClaim("CREATE", forged, undefined, admin, config), [], "privileged");
+  const named = { metadata: { name: "netguard-baseline" } };
+  t.match(checkManagedPolicyClaim("CREATE", named, undefined, alice, config)[0], { rule: "managed-baseline", path: "metadata.name" });
+  t.same(checkManagedPolicyClaim("CREATE", named, undefined, admin, config), [], "an admin may; the controller then leaves it alone and reports it");
+  t.same(checkManagedPolicyClaim("DELETE", forged, forged, alice, config), []);
 });
 
 t.test("buildBaselinePolicy: dns-only", async (t) => {
@@ -140,7 +169,7 @@ t.test("buildBaselinePolicy: dns-only", async (t) => {
       ],
     },
   });
-  t.ok(isManagedPolicy(p));
+  t.notOk(isManagedPolicy(p), "netguard's until netguard has written it (managedFields name its field manager)");
   t.same(validateNetworkPolicy(p).errors, [], "a valid NetworkPolicy");
   // The builder copies the selectors: mutating the policy leaves the config intact.
   (p.spec.egress![0]!.to![0]!.podSelector!.matchLabels as Record<string, string>)["k8s-app"] = "changed";
