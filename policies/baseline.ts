@@ -14,7 +14,7 @@ export interface ManagedObject {
 /**
  * netguard's own policy: labelled managed-by=netguard AND written by netguard's field manager (its managedFields
  * name it). Anyone may put a label on their policy, so the label alone claims nothing; managedFields can be
- * forged in a create or update too, but the webhook refuses that to everyone outside privilegedGroups
+ * forged too (the apiserver stores what an update sends), but the webhook refuses that to everyone outside privilegedGroups
  * (checkManagedPolicyClaim). An admin who removes the label takes the policy over: it is no longer netguard's.
  */
 export function isManagedPolicy(object: ManagedObject | undefined): boolean {
