@@ -8,6 +8,7 @@ import {
   clusterLabelPatch,
   defaultConfig,
   isManagedPolicy,
+  auditNamespace,
   checkManagedPolicyClaim,
   NETGUARD_FIELD_MANAGER,
   baselineStatus,
@@ -141,6 +142,18 @@ t.test("checkManagedPolicyClaim: only privileged users make a policy netguard's 
   t.match(checkManagedPolicyClaim("CREATE", named, undefined, alice, config)[0], { rule: "managed-baseline", path: "metadata.name" });
   t.same(checkManagedPolicyClaim("CREATE", named, undefined, admin, config), [], "an admin may; the controller then leaves it alone and reports it");
   t.same(checkManagedPolicyClaim("DELETE", forged, forged, alice, config), []);
+});
+
+t.test("auditNamespace: a baseline-named policy netguard did not make is reported as such", async (t) => {
+  const ns = { apiVersion: "v1", kind: "Namespace" as const, metadata: { name: "web", labels: { [config.clusterLabel]: config.cluster.name } } };
+  const desired = buildBaselinePolicy("web", config);
+  const own = { ...desired, metadata: { ...desired.metadata, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
+  t.same(auditNamespace(ns, [own as never], config), [], "netguard's own, as configured");
+  const [taken] = auditNamespace(ns, [desired], config);
+  t.match(taken, { rule: "missing-baseline", action: "deny" });
+  t.match(taken?.message, "has the baseline's name but netguard did not make it");
+  t.match(taken?.fix, "Rename or delete netguard-baseline in web");
+  t.match(auditNamespace(ns, [], config)[0]?.message, "has no baseline NetworkPolicy");
 });
 
 t.test("buildBaselinePolicy: dns-only", async (t) => {
