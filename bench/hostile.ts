@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { request, Agent } from "node:https";
 import { join } from "node:path";
 import { DEFAULT_BODY_LIMIT } from "../server/app.js";
-import { jsonCost } from "../server/json.js";
+import { jsonCost, MAX_JSON_VALUES } from "../server/json.js";
 import { admissionReview, MULTICLOUD, networkPolicy, namespaceObject, ROOT } from "./lib/fixtures.js";
 import { fmt, load, table } from "./lib/report.js";
 import { makeCerts, rssMiB, startServe, tempDir } from "./lib/server.js";
@@ -64,11 +64,16 @@ function realWeights(): (string | number)[][] {
   });
 }
 
-/** ~limit bytes of `[{},{},…]` as the object: the cheapest text for the most heap. */
-function hostileBody(limit: number): string {
+/**
+ * ~limit bytes of `[{},{},…]` as the object: the cheapest text for the most heap. With `values`, only that many
+ * `{}` and a string padding the body to the limit: the heaviest body the value cap still lets through.
+ */
+function hostileBody(limit: number, values?: number): string {
   const envelope = JSON.stringify(admissionReview(networkPolicy("p", "shop", { podSelector: {} }) as never)).replace('"object":{', '"object":[HOLE],"_":{');
-  const count = Math.floor((limit - envelope.length - 16) / 3);
-  return envelope.replace("[HOLE]", `[${"{},".repeat(count - 1)}{}]`);
+  const count = values ?? Math.floor((limit - envelope.length - 16) / 3);
+  const array = `[${"{},".repeat(count - 1)}{}]`;
+  const pad = values === undefined ? "" : `,"x"${"x".repeat(Math.max(0, limit - envelope.length - array.length - 16))}"`.replace(',"x"', ',"');
+  return envelope.replace("[HOLE]", values === undefined ? array : `[${array}${pad}]`);
 }
 
 interface Answer {
@@ -116,7 +121,9 @@ export async function hostileBench(): Promise<void> {
   delete process.env.NODE_OPTIONS;
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
   try {
-    const body = hostileBody(DEFAULT_BODY_LIMIT - 1024);
+    const overCap = hostileBody(DEFAULT_BODY_LIMIT - 1024);
+    // Each `{}` counts twice: the object and the comma after it.
+    const underCap = hostileBody(DEFAULT_BODY_LIMIT - 1024, MAX_JSON_VALUES / 2 - 1000);
     const idle = server.rssMiB();
     // Sampled, since a process that dies takes its /proc entry (and VmHWM) with it.
     let peak = 0;
@@ -124,12 +131,13 @@ export async function hostileBench(): Promise<void> {
       if (server.child.exitCode === null && server.child.signalCode === null) peak = Math.max(peak, rssMiB(server.child.pid!, "VmHWM") || 0);
     }, 20);
     const rows: (string | number)[][] = [];
-    for (let round = 1; round <= 3; round++) {
+    for (let round = 1; round <= 6; round++) {
+      const [body, what] = round <= 3 ? [overCap, "over the value cap"] : [underCap, `${jsonCost(underCap).values} values, padded`];
       const answers = await Promise.all(Array.from({ length: CONCURRENCY }, () => post(server.port, certs.ca.cert, body, agent)));
       await new Promise((r) => setTimeout(r, 500));
       const alive = server.child.exitCode === null && server.child.signalCode === null;
       const healthy = alive ? (await post(server.port, certs.ca.cert, JSON.stringify(admissionReview(networkPolicy("ok", "shop", { podSelector: {} }) as never)), agent)).status : 0;
-      rows.push([round, `${CONCURRENCY} × ${fmt(body.length / 1048576, 2)} MiB`, tally(answers), alive ? "alive" : `died (${server.child.exitCode ?? server.child.signalCode})`, healthy || "-", fmt(peak, 0)]);
+      rows.push([round, `${CONCURRENCY} × ${fmt(body.length / 1048576, 2)} MiB, ${what}`, tally(answers), alive ? "alive" : `died (${server.child.exitCode ?? server.child.signalCode})`, healthy || "-", fmt(peak, 0)]);
       if (!alive) break;
     }
     console.log(`\nConcurrent maximum bodies of \`[{},{},…]\` (idle RSS ${fmt(idle, 0)} MiB):\n`);
