@@ -9,11 +9,11 @@ export interface InFlightLimits {
 }
 
 /**
- * 32 reviews at once is far more than two replicas see from a busy apiserver (each takes well under a
+ * 64 reviews at once is far more than two replicas see from a busy apiserver (each takes well under a
  * millisecond); 16 MiB of bodies is two maximum bodies, whose text and parsed form (bounded by
  * MAX_JSON_VALUES) stay well inside the Deployment's 256 MiB heap cap (bench/RESULTS.md, hostile input).
  */
-export const DEFAULT_IN_FLIGHT: InFlightLimits = { requests: 32, bytes: 16 * 1024 * 1024 };
+export const DEFAULT_IN_FLIGHT: InFlightLimits = { requests: 64, bytes: 16 * 1024 * 1024 };
 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
