@@ -7,51 +7,35 @@
 import { readFileSync } from "node:fs";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, MANAGED, metricValue, sleep, waitFor } from "./controller-helpers.js";
+import { ALICE_RBAC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, MANAGED, metricValue, sleep, waitFor } from "./controller-helpers.js";
 
-/** mallory may write namespaces only through their status and finalize subresources; alice manages policies. */
-const RBAC = `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: e2e-hostile-mallory}
-rules:
-- apiGroups: [""]
-  resources: [namespaces]
-  verbs: [get, list]
-- apiGroups: [""]
-  resources: [namespaces/status, namespaces/finalize]
-  verbs: [get, update, patch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: e2e-hostile-mallory}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-hostile-mallory}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: mallory}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: e2e-hostile-alice}
-rules:
-- apiGroups: [""]
-  resources: [namespaces]
-  verbs: [get, list, create]
-- apiGroups: [networking.k8s.io]
-  resources: [networkpolicies]
-  verbs: [get, list, create, update, patch, delete, deletecollection]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: e2e-hostile-alice}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-hostile-alice}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}
-`;
+/** A ClusterRole with these rules, bound to `user`: RBAC runs before admission, so netguard is what stops them. */
+const grant = (user: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]) =>
+  JSON.stringify({
+    apiVersion: "v1",
+    kind: "List",
+    items: [
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: `e2e-hostile-${user}` }, rules },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: `e2e-hostile-${user}` },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `e2e-hostile-${user}` },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+      },
+    ],
+  });
 
 let env: NetguardEnv;
 t.before(async () => {
   env = await startNetguardEnv();
-  await kubectlOk(env, ["apply", "-f", "-"], RBAC);
+  await kubectlOk(env, ["apply", "-f", "-"], ALICE_RBAC);
+  // alice may also delete policies by collection; mallory may write namespaces only through status and finalize.
+  await kubectlOk(env, ["apply", "-f", "-"], grant("alice", [{ apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["deletecollection"] }]));
+  await kubectlOk(env, ["apply", "-f", "-"], grant("mallory", [
+    { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list"] },
+    { apiGroups: [""], resources: ["namespaces/status", "namespaces/finalize"], verbs: ["get", "update", "patch"] },
+  ]));
 });
 t.teardown(() => env?.stop());
 
