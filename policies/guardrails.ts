@@ -1,4 +1,4 @@
-import { canonicalJson, isManagedPolicy, optOutLabel } from "./baseline.js";
+import { canonicalJson, isManagedPolicy, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER, optOutLabel } from "./baseline.js";
 import type { GuardrailConfig } from "./config/types.js";
 import { fieldPath } from "./path.js";
 import type { ClusterFacts, Finding, ObjectMeta } from "./types.js";
@@ -145,4 +145,42 @@ export function checkManagedPolicyChange(
       "Add your own NetworkPolicy next to it to allow more traffic; the platform team can opt the namespace out.",
     ),
   ];
+}
+
+/**
+ * Only netguard (and privilegedGroups) may make a policy netguard's: outside them, a CREATE or UPDATE that would
+ * make the object managed (managedFields naming netguard's field manager, with the managed-by label) is denied,
+ * and so is a CREATE under the baseline's name, which the controller would then have to leave alone.
+ */
+export function checkManagedPolicyClaim(
+  operation: string,
+  object: Labelled,
+  old: Labelled,
+  user: UserInfo | undefined,
+  config: GuardrailConfig,
+  privilegedUsers: readonly string[] = [],
+): Finding[] {
+  if ((operation !== "CREATE" && operation !== "UPDATE") || isPrivileged(user, config, privilegedUsers)) return [];
+  const who = user?.username ?? "this user";
+  if (isManagedPolicy(object) && !isManagedPolicy(old)) {
+    return [
+      deny(
+        "managed-baseline",
+        "metadata.managedFields",
+        `only netguard writes as field manager "${NETGUARD_FIELD_MANAGER}" on a policy labelled ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}; ${who} cannot make a NetworkPolicy netguard's.`,
+        "Drop metadata.managedFields (or the label) from the manifest; the apiserver records your own field manager.",
+      ),
+    ];
+  }
+  if (operation === "CREATE" && object?.metadata?.name === config.baseline.name) {
+    return [
+      deny(
+        "managed-baseline",
+        "metadata.name",
+        `the name ${config.baseline.name} is reserved for netguard's baseline NetworkPolicy; ${who} cannot create a policy under it.`,
+        "Give your NetworkPolicy another name; it adds to the baseline (NetworkPolicies are additive).",
+      ),
+    ];
+  }
+  return [];
 }

@@ -9,11 +9,12 @@ export { evaluateNetworkPolicyUpdate, ratchetFindings } from "./ratchet.js";
 export type { Cni } from "./config/types.js";
 export { rules, ruleById } from "./rules/registry.js";
 export type { Rule } from "./rules/rule.js";
-export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./baseline.js";
+export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER, type ManagedObject } from "./baseline.js";
 export {
   checkNamespace,
   checkManagedPolicyChange,
   CLEANUP_USERS,
+  checkManagedPolicyClaim,
   clusterLabelPatch,
   isPrivileged,
   type GuardrailId,

@@ -1,5 +1,6 @@
 import {
   checkManagedPolicyChange,
+  checkManagedPolicyClaim,
   checkNamespace,
   clusterLabelPatch,
   evaluateNetworkPolicy,
@@ -56,6 +57,7 @@ export function validateRequest(request: AdmissionRequest, ctx: CheckContext): V
       );
     }
     if (operation === "CREATE" || operation === "UPDATE") {
+      result.findings.push(...checkManagedPolicyClaim(operation, labelled(request.object), labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
       // An UPDATE is denied only for what it introduces (policies/ratchet.ts); DELETE is never judged by rules.
       const evaluation =
         operation === "UPDATE"

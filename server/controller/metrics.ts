@@ -14,6 +14,7 @@ export interface ControllerMetrics {
   watchLists: Counter<"resource">;
   podGuardDecisions: Counter<"decision">;
   isLeader: Gauge;
+  baselineNameTaken: Gauge;
 }
 
 export interface NamespaceCounts {
@@ -89,5 +90,10 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
       registers: [registry],
     }),
     isLeader: new Gauge({ name: "netguard_leader", help: "1 when this replica leads (reconciles and audits)", registers: [registry] }),
+    baselineNameTaken: new Gauge({
+      name: "netguard_baseline_name_taken",
+      help: "Protected namespaces whose baseline name is taken by a NetworkPolicy netguard did not make (left alone, so not isolated by netguard)",
+      registers: [registry],
+    }),
   };
 }

@@ -68,7 +68,7 @@ t.test("alice may not delete or change the baseline; netguard says why", async (
   t.same(after.spec, DNS_ONLY_SPEC, "unchanged");
 });
 
-t.test("an admin's deletion or edit of the baseline is repaired by the controller", async (t) => {
+t.test("an admin's deletion or edit of the baseline is repaired by the controller; removing its label hands it over", async (t) => {
   await kubectlOk(env, ["create", "namespace", "ctl-repair"]);
   const original = await baselinePresent("ctl-repair");
 
@@ -86,14 +86,24 @@ t.test("an admin's deletion or edit of the baseline is repaired by the controlle
   });
   t.same(repaired.spec, DNS_ONLY_SPEC, "spec restored after an edit");
 
+  const writes = (await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body;
+  t.ok((metricValue(writes, "netguard_baseline_writes_total", 'action="repair"') ?? 0) >= 1, "repairs are counted");
+
+  // Removing the managed label is an admin taking the policy over: netguard leaves it alone and reports it.
   await kubectlOk(env, ["label", "networkpolicy", BASELINE, "-n", "ctl-repair", "app.kubernetes.io/managed-by-"]);
-  const relabelled = await waitFor("the managed label to come back", async () => {
+  await waitFor("the taken-over baseline to be reported", async () => {
+    const text = (await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body;
+    return (metricValue(text, "netguard_baseline_name_taken") ?? 0) >= 1;
+  });
+  const kept = await baselineOf(env, "ctl-repair");
+  t.equal(kept.metadata.labels?.["app.kubernetes.io/managed-by"], undefined, "not relabelled");
+  t.same(kept.spec, DNS_ONLY_SPEC);
+  await kubectlOk(env, ["delete", "networkpolicy", BASELINE, "-n", "ctl-repair"]);
+  const back = await waitFor("netguard's own baseline once the name is free", async () => {
     const p = await baselineOf(env, "ctl-repair");
     return p?.metadata.labels?.["app.kubernetes.io/managed-by"] === "netguard" ? p : undefined;
   });
-  t.same(relabelled.spec, DNS_ONLY_SPEC);
-  const writes = (await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body;
-  t.ok((metricValue(writes, "netguard_baseline_writes_total", 'action="repair"') ?? 0) >= 2, "repairs are counted");
+  t.same(back.spec, DNS_ONLY_SPEC);
 });
 
 t.test("opt-out: an admin's label removes the baseline, alice's is denied", async (t) => {
