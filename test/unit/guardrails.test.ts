@@ -177,7 +177,7 @@ t.test("checkManagedPolicyClaim: only privileged users make a policy netguard's 
 });
 
 t.test("auditNamespace: a baseline-named policy netguard did not make is reported as such", async (t) => {
-  const ns = { apiVersion: "v1", kind: "Namespace" as const, metadata: { name: "web", labels: { [config.clusterLabel]: config.cluster.name } } };
+  const ns = { apiVersion: "v1", kind: "Namespace" as const, metadata: { name: "web", labels: { [config.clusterLabel]: config.cluster.name ?? "" } } };
   const desired = buildBaselinePolicy("web", config);
   const own = { ...desired, metadata: { ...desired.metadata, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
   t.same(auditNamespace(ns, [own as never], config), [], "netguard's own, as configured");
