@@ -205,20 +205,25 @@ t.test("netguard's ConfigMap is validated on admission", async (t) => {
   t.equal(other.code, 0, "other ConfigMaps are not netguard's business");
 });
 
+/** Creates `namespace` and returns a server-side dry run of a NetworkPolicy there: what the webhook answers now. */
+async function dryRunIn(namespace: string, name: string, spec: unknown): Promise<() => ReturnType<NetguardEnv["kubectl"]>> {
+  await kubectlOk(env, ["create", "namespace", namespace]);
+  const policy = JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace }, spec });
+  return () => env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+}
+
 t.test("remote-namespace-name knows this cluster's namespaces from the controller's cache", async (t) => {
-  await kubectlOk(env, ["create", "namespace", "ctl-facts"]);
-  const policy = JSON.stringify({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: { name: "to-ledger", namespace: "ctl-facts" },
-    spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } }] }] },
+  const dryRun = await dryRunIn("ctl-facts", "to-ledger", {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } }] }],
   });
-  const remote = await env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+  const remote = await dryRun();
   t.equal(remote.code, 0, "a warning, not a denial");
   t.match(remote.stderr, /remote-namespace-name/, "ledger exists only in aws-east: the selector matches nothing here");
   await kubectlOk(env, ["create", "namespace", "ledger"]);
   const local = await waitFor("the webhook to learn that ledger exists here", async () => {
-    const r = await env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+    const r = await dryRun();
     return /remote-namespace-name/.test(r.stderr) ? undefined : r;
   }, 10_000, 100);
   t.equal(local.code, 0);
@@ -226,14 +231,10 @@ t.test("remote-namespace-name knows this cluster's namespaces from the controlle
 });
 
 t.test("remote-cluster-selector denies only while no namespace it could match lacks this cluster's label", async (t) => {
-  await kubectlOk(env, ["create", "namespace", "ctl-label"]);
-  const policy = JSON.stringify({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: { name: "from-aws", namespace: "ctl-label" },
-    spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { "netguard.dev/cluster": "aws-east" } } }] }] },
+  const dryRun = await dryRunIn("ctl-label", "from-aws", {
+    podSelector: {},
+    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "netguard.dev/cluster": "aws-east" } } }] }],
   });
-  const dryRun = () => env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
   const denied = await waitFor("the label premise to hold", async () => ((await dryRun()).code !== 0 ? true : undefined), 10_000, 100);
   t.ok(denied, "every namespace carries gcp-west (or no label an aws-east selector could match): denied");
   // An admin may label a local namespace with another cluster's name; the selector then matches it here.
