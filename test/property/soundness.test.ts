@@ -5,7 +5,7 @@
  * blocks are read, namespace label state. The property: no finding with action deny flags an element that some
  * packet (namespace, pod) of that world can match. Also printed: how often each provable rule denies where the
  * world says nothing can match (completeness), not asserted.
- *   NETGUARD_PROPERTY_RUNS=100000 npx tap --timeout=0 test/property/soundness.test.ts    (the larger run)
+ *   make property RUNS=100000                   (the larger run: NETGUARD_PROPERTY_RUNS)
  *   NETGUARD_PROPERTY_FREEDOMS=cni,mapped ...   (only these freedoms: one class of unsound denial at a time)
  *   NETGUARD_PROPERTY_SEED=N ...                 (replay the run whose comment printed seed N)
  */
