@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 /** Every metric netguard exports, on a registry of its own (one per server, so tests can run several). */
 export interface Metrics {
   registry: Registry;
-  /** webhook: validate|mutate; decision: allowed|warned|denied|audited|patched */
+  /** webhook: validate|mutate; decision: allowed|warned|denied|audited|patched|unchecked */
   requests: Counter<"webhook" | "operation" | "kind" | "decision">;
   latency: Histogram<"webhook" | "operation" | "kind" | "decision">;
   /** AdmissionReviews refused with a 4xx before any decision (malformed, wrong version, too large). */
@@ -12,6 +12,8 @@ export interface Metrics {
   ruleFailures: Counter<"rule">;
   configReloads: Counter;
   configReloadFailures: Counter;
+  /** 1 while a valid config is in force; 0 while serve runs unchecked on a config it could not load. */
+  configLoaded: Gauge;
   certReloads: Counter;
   certReloadFailures: Counter;
   certExpiry: Gauge;
@@ -37,6 +39,11 @@ export function createMetrics(): Metrics {
     ruleFailures: new Counter({ name: "netguard_rule_failures_total", help: "Rules that threw while evaluating an object (the other rules still ran)", labelNames: ["rule"], registers }),
     configReloads: new Counter({ name: "netguard_config_reloads_total", help: "Configuration changes loaded from disk", registers }),
     configReloadFailures: new Counter({ name: "netguard_config_reload_failures_total", help: "Configuration changes rejected (the last good config stays in force)", registers }),
+    configLoaded: new Gauge({
+      name: "netguard_config_loaded",
+      help: "1 while a valid config is in force; 0 while netguard admits every request unchecked because its config file is invalid",
+      registers,
+    }),
     certReloads: new Counter({ name: "netguard_cert_reloads_total", help: "Serving certificate changes loaded from disk", registers }),
     certReloadFailures: new Counter({ name: "netguard_cert_reload_failures_total", help: "Serving certificate changes rejected (the previous certificate stays in use)", registers }),
     certExpiry: new Gauge({ name: "netguard_cert_expiry_timestamp_seconds", help: "notAfter of the serving certificate, in Unix seconds", registers }),

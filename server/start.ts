@@ -3,17 +3,20 @@ import type { Logger } from "pino";
 import { loadCaBundle, loadServingCert, type CaBundle, type CertificateInfo, type LoadedServingCert } from "../certs/files.js";
 import { watchServingCert } from "../certs/reload.js";
 import { temporaryLocalCerts, type TemporaryCerts } from "../certs/self-signed.js";
-import { defaultConfig, type LoadedConfig } from "../policies/index.js";
+import { defaultConfig, type ConfigProblem, type LoadedConfig } from "../policies/index.js";
 import { buildApp, type App } from "./app.js";
-import { formatProblems, loadConfigFile } from "./config/file.js";
+import { formatProblem, loadConfigFile } from "./config/file.js";
 import { logConfigNotes, watchConfigFile } from "./config/reload.js";
 import { trackConnections } from "./drain.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { ServerState, type FactsProvider, type PodGuardHook } from "./state.js";
+import { ServerState, type FactsProvider, type PodGuardHook, type ReadinessCheck } from "./state.js";
 import { watchFiles, type FileWatch } from "./watch/files.js";
 
 export interface StartOptions {
-  /** GuardrailConfig file, watched for changes; without it the built-in default config applies. */
+  /**
+   * GuardrailConfig file, watched for changes; without it the built-in default config applies. When
+   * it is invalid at start, the server runs unchecked until a valid version appears (docs/configuration.md).
+   */
   configPath?: string;
   /** Serving certificate and key, watched for changes; without them a throwaway pair for 127.0.0.1 is generated. */
   certPath?: string;
@@ -28,6 +31,10 @@ export interface StartOptions {
   /** Judges Pod CREATE requests (serve --pod-guard); without it Pods are always admitted. */
   podGuard?: PodGuardHook;
   privilegedUsers?: readonly string[];
+  /** netguard's own username, when it is learned after startup (privileged from then on). */
+  ownUsername?: () => string | undefined;
+  /** More conditions for /readyz besides a valid config and a loaded certificate. */
+  readinessChecks?: readonly ReadinessCheck[];
   /** Called after a new config file version is in force (the controller re-checks baselines). */
   onConfigReload?: (loaded: LoadedConfig) => void;
   /** Fallback poll period for config and certificate files. */
@@ -49,14 +56,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Startup cannot go on (bad config, unreadable certificate); the message lists every problem. */
+/** Startup cannot go on (unreadable certificate, port in use); the message lists every problem. */
 export class StartupError extends Error {}
 
-async function initialConfig(path: string | undefined): Promise<LoadedConfig> {
-  if (!path) return defaultConfig();
+/**
+ * The config to start on. An invalid file does not stop netguard: a config that slipped past the
+ * ConfigMap webhook would otherwise crash-loop every replica behind fail-closed webhooks. netguard
+ * starts without one instead, admits everything unchecked and loudly, and the watch picks up the fix.
+ */
+async function initialConfig(path: string | undefined, logger: Logger): Promise<{ loaded?: LoadedConfig; problems: string[] }> {
+  if (!path) return { loaded: defaultConfig(), problems: [] };
   const result = await loadConfigFile(path);
-  if (!result.ok) throw new StartupError(`invalid config ${path}:\n${formatProblems(result.problems)}`);
-  return result.loaded;
+  if (result.ok) {
+    logConfigNotes(logger, path, result.loaded);
+    return { loaded: result.loaded, problems: [] };
+  }
+  logger.error(
+    { path, problems: result.problems },
+    "config invalid at start: admitting every request unchecked (no guardrails, no cluster label, no controller) until the file is fixed",
+  );
+  return { problems: result.problems.map((p) => formatProblem(path, p)) };
 }
 
 function urlHost(host: string): string {
@@ -108,15 +127,18 @@ function watchClientCa(path: string, apply: (ca: CaBundle) => void, metrics: Met
 /** Starts the admission server with config and certificate hot reload: what `netguard serve` runs. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
-  const loaded = await initialConfig(options.configPath);
-  if (options.configPath) logConfigNotes(logger, options.configPath, loaded);
+  const initial = await initialConfig(options.configPath, logger);
   const { certPath, keyPath, serving, generated } = await servingFiles(options);
   let pair = { cert: serving.cert, key: serving.key };
   // A new secure context replaces the whole TLS context: the client CA goes with every certificate change.
   const applySecureContext = () => app.server.setSecureContext({ ...pair, ...(state.clientCa ? { ca: state.clientCa.pem } : {}) });
 
   const metrics = createMetrics();
-  const state = new ServerState(loaded, options.facts, options.privilegedUsers);
+  const state = new ServerState(initial.loaded, options.facts, options.privilegedUsers);
+  state.configProblems = initial.problems;
+  metrics.configLoaded.set(initial.loaded ? 1 : 0);
+  if (options.ownUsername) state.ownUsername = options.ownUsername;
+  state.readinessChecks.push(...(options.readinessChecks ?? []));
   if (options.clientCaPath) {
     try {
       state.clientCa = await loadCaBundle(options.clientCaPath);
@@ -168,11 +190,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     );
     if (options.clientCaPath) watches.push(await watchClientCa(options.clientCaPath, (ca) => ((state.clientCa = ca), applySecureContext()), metrics, logger, options.pollMs));
     if (options.configPath) {
+      const path = options.configPath;
       const apply = (next: LoadedConfig) => {
         state.config = next;
+        state.configProblems = [];
+        metrics.configLoaded.set(1);
         options.onConfigReload?.(next);
       };
-      watches.push(await watchConfigFile({ path: options.configPath, apply, metrics, logger, pollMs: options.pollMs }));
+      // Running unchecked, the warnings name the problems of the file as it is now.
+      const reject = (problems: readonly ConfigProblem[]) => {
+        if (!state.config) state.configProblems = problems.map((p) => formatProblem(path, p));
+      };
+      watches.push(await watchConfigFile({ path, apply, reject, metrics, logger, pollMs: options.pollMs }));
     }
   } catch (error) {
     await close();
@@ -181,9 +210,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const port = (app.server.address() as AddressInfo).port;
   const url = `https://${urlHost(host)}:${port}`;
-  const { config } = loaded;
+  const config = initial.loaded?.config;
   logger.info(
-    { port, host, url, mode: config.mode, cluster: config.cluster.name, certificate: serving.info.serialNumber, privilegedUsers: state.privilegedUsers, clientAuth: Boolean(state.clientCa) },
+    { port, host, url, mode: config?.mode, cluster: config?.cluster.name, certificate: serving.info.serialNumber, privilegedUsers: state.privilegedUsers, clientAuth: Boolean(state.clientCa) },
     `listening on ${url}`,
   );
   return { app, state, metrics, port, url, generatedCaPath: generated?.caPath, close };

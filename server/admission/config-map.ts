@@ -1,6 +1,6 @@
 import { NETGUARD_CONFIG_MAP } from "../../certs/webhook-configurations.js";
 import type { ConfigProblem } from "../../policies/index.js";
-import { parseConfigText } from "../config/file.js";
+import { formatProblem, parseConfigText } from "../config/file.js";
 import { isObject } from "./checks.js";
 import { clipWarning } from "./decide.js";
 import type { AdmissionRequest, AdmissionResponse } from "./review.js";
@@ -12,11 +12,12 @@ export interface ConfigMapTarget {
 }
 
 export interface ConfigMapVerdict {
+  /** Where the config text is: data["config.yaml"]. */
+  source: string;
   problems: ConfigProblem[];
   /** Accepted but noteworthy (config notes): returned as warnings. */
   notes: string[];
 }
-
 
 /** A ConfigMap CREATE/UPDATE of netguard's own config: the only ConfigMaps netguard judges. */
 export function isConfigMapRequest(request: AdmissionRequest, target: ConfigMapTarget = NETGUARD_CONFIG_MAP): boolean {
@@ -41,11 +42,11 @@ export function checkConfigMap(request: AdmissionRequest, target: ConfigMapTarge
   if (typeof data[target.key] === "string") text = data[target.key] as string;
   else if (typeof binary[target.key] === "string") text = Buffer.from(binary[target.key] as string, "base64").toString("utf8");
   if (text === undefined) {
-    return { problems: [{ path: field, message: `missing: netguard reads its GuardrailConfig from the key "${target.key}"` }], notes: [] };
+    return { source: field, problems: [{ path: "", message: `missing: netguard reads its GuardrailConfig from the key "${target.key}"` }], notes: [] };
   }
-  const result = parseConfigText(text, field);
-  if (!result.ok) return { problems: result.problems, notes: [] };
-  return { problems: [], notes: result.loaded.notes.map((n) => `netguard config note: ${n.path}: ${n.message}`) };
+  const result = parseConfigText(text);
+  if (!result.ok) return { source: field, problems: result.problems, notes: [] };
+  return { source: field, problems: [], notes: result.loaded.notes.map((n) => `netguard config note: ${n.path}: ${n.message}`) };
 }
 
 /**
@@ -58,7 +59,7 @@ export function configMapResponse(uid: string, request: AdmissionRequest, verdic
     return { uid, allowed: true, ...(verdict.notes.length > 0 ? { warnings: verdict.notes.map(clipWarning) } : {}) };
   }
   const count = verdict.problems.length === 1 ? "1 problem" : `${verdict.problems.length} problems`;
-  const lines = verdict.problems.map((p) => `  ${p.path}: ${p.message}`);
+  const lines = verdict.problems.map((p) => `  ${formatProblem(verdict.source, p)}`);
   return {
     uid,
     allowed: false,

@@ -5,6 +5,7 @@ import { mutationFor, validateRequest, type CheckContext } from "./checks.js";
 import { checkConfigMap, configMapResponse, isConfigMapRequest } from "./config-map.js";
 import { clipWarning, decide, outcome } from "./decide.js";
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest, type AdmissionResponse } from "./review.js";
+import { uncheckedResponse } from "./unchecked.js";
 
 type Webhook = "validate" | "mutate";
 
@@ -24,12 +25,14 @@ function subjectOf(request: AdmissionRequest): string {
   return ref ? `${request.kind.kind} ${ref}` : request.kind.kind;
 }
 
+/** netguard's own ConfigMap is judged without the config in force: a fix must get through while serve runs unchecked. */
+function validateConfigMap(request: AdmissionRequest): Decision {
+  const verdict = checkConfigMap(request);
+  const response = configMapResponse(request.uid, request, verdict);
+  return { response, decision: response.allowed ? (response.warnings ? "warned" : "allowed") : "denied", rules: response.allowed ? [] : ["invalid-config"] };
+}
+
 function validate(request: AdmissionRequest, ctx: CheckContext, metrics: Metrics, log: FastifyBaseLogger): Decision {
-  if (isConfigMapRequest(request)) {
-    const verdict = checkConfigMap(request);
-    const response = configMapResponse(request.uid, request, verdict);
-    return { response, decision: response.allowed ? (response.warnings ? "warned" : "allowed") : "denied", rules: response.allowed ? [] : ["invalid-config"] };
-  }
   const mode = ctx.loaded.config.mode;
   const result = validateRequest(request, ctx);
   for (const failure of result.ruleFailures) {
@@ -81,15 +84,15 @@ export function registerAdmissionRoutes(app: FastifyInstance, state: ServerState
       return reply.code(400).send({ error: "Bad Request", reason: parsed.reason });
     }
     const loaded = state.config;
-    if (!loaded) return reply.code(503).send({ error: "Service Unavailable", reason: "no valid configuration loaded" });
     const request = parsed.review.request;
-    const ctx: CheckContext = { loaded, facts: state.facts(), privilegedUsers: state.privilegedUsers };
-    const { response, decision, rules } =
-      webhook === "validate" && state.podGuard && isPodCreate(request)
-        ? await guardPod(request, state.podGuard, req.log)
-        : webhook === "validate"
-          ? validate(request, ctx, metrics, req.log)
-          : mutate(request, ctx);
+    const decide = async (): Promise<Decision> => {
+      if (webhook === "validate" && isConfigMapRequest(request)) return validateConfigMap(request);
+      if (!loaded) return { response: uncheckedResponse(request.uid, state.configProblems), decision: "unchecked", rules: [] };
+      const ctx: CheckContext = { loaded, facts: state.facts(), privilegedUsers: state.privilegedUsers };
+      if (webhook === "mutate") return mutate(request, ctx);
+      return state.podGuard && isPodCreate(request) ? guardPod(request, state.podGuard, req.log) : validate(request, ctx, metrics, req.log);
+    };
+    const { response, decision, rules } = await decide();
 
     const seconds = reply.elapsedTime / 1000;
     const labels = { webhook, operation: request.operation, kind: KNOWN_KINDS.has(request.kind.kind) ? request.kind.kind : "other", decision };
@@ -106,7 +109,7 @@ export function registerAdmissionRoutes(app: FastifyInstance, state: ServerState
         user: request.userInfo?.username,
         decision,
         rules,
-        mode: loaded.config.mode,
+        mode: loaded?.config.mode,
         dryRun: request.dryRun === true,
         latencyMs: Math.round(seconds * 1e6) / 1e3,
       },

@@ -20,7 +20,7 @@ export async function configFromFlag(path: string | undefined): Promise<LoadedCo
   if (!path) return defaultConfig();
   const result = await loadConfigFile(path);
   if (result.ok) return result.loaded;
-  process.stderr.write(`netguard: invalid config ${path}:\n${formatProblems(result.problems)}\n`);
+  process.stderr.write(`netguard: invalid config ${path}:\n${formatProblems(path, result.problems)}\n`);
   return undefined;
 }
 
@@ -53,7 +53,8 @@ export async function run(argv: string[]): Promise<number> {
     objects.push(...read.objects);
     problems.push(...read.problems);
   }
-  const report = checkObjects(objects, loaded);
+  // Offline: no cluster to establish cluster-state premises from, so they are assumed and the output says so.
+  const report = checkObjects(objects, loaded, { origin: "offline" });
   report.errors.unshift(...problems.map((p) => ({ source: p.source, line: p.line, message: p.message })));
   printReport(report, output);
   return exitCodeOf(report);

@@ -1,9 +1,9 @@
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import { hostname } from "node:os";
 import type { SelfManagedCerts } from "../../certs/self-managed.js";
 import type { Controller } from "../controller/index.js";
 import { Command } from "./args.js";
-import { ownUsername } from "../kube/identity.js";
+import type { OwnIdentity } from "../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
 
 const USAGE = `usage: netguard serve [options]
@@ -57,22 +57,6 @@ const options = {
 const command = new Command("serve", USAGE);
 const usageError = (message: string) => command.usageError(message);
 
-async function privilegedUsers(flagged: string[], kubeconfig: string | undefined, logger: Logger): Promise<string[]> {
-  const users = [...flagged];
-  if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) return users;
-  try {
-    const { loadKubeConfig } = await import("../kube/client.js");
-    const own = await ownUsername(loadKubeConfig(kubeconfig));
-    if (own) {
-      users.push(own);
-      logger.info({ username: own }, "netguard's own identity counts as privileged");
-    }
-  } catch (error) {
-    logger.warn({ error: error instanceof Error ? error.message : String(error) }, "could not learn netguard's own identity from the cluster; use --privileged-user");
-  }
-  return users;
-}
-
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -106,10 +90,18 @@ export async function run(argv: string[]): Promise<number> {
   const inCluster = Boolean(values.kubeconfig || process.env.KUBERNETES_SERVICE_HOST);
   if (values["pod-guard"] && !inCluster) return usageError("--pod-guard needs cluster access (--kubeconfig, or running in a cluster)");
   let controller: Controller | undefined;
+  let launchController: (() => void) | undefined;
   // Listen for signals before starting anything: a SIGTERM during startup still shuts down cleanly.
   const signalled = untilSignal();
   let certs: SelfManagedCerts | undefined;
+  let identity: OwnIdentity | undefined;
   try {
+    if (inCluster) {
+      // Asked until the apiserver answers; the replica is not ready before (server/kube/identity.ts).
+      const { loadKubeConfig } = await import("../kube/client.js");
+      const { learnOwnUsername } = await import("../kube/identity.js");
+      identity = await learnOwnUsername(loadKubeConfig(values.kubeconfig), { log: logger });
+    }
     if (values["self-managed-certs"]) {
       if (!inCluster) throw new StartupError("--self-managed-certs needs cluster credentials (--kubeconfig or a pod's service account)");
       const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
@@ -129,34 +121,43 @@ export async function run(argv: string[]): Promise<number> {
       port,
       host: values.host,
       logger,
-      privilegedUsers: await privilegedUsers(values["privileged-user"] ?? [], values.kubeconfig, logger),
+      privilegedUsers: values["privileged-user"] ?? [],
+      ownUsername: () => identity?.username,
+      readinessChecks: [() => identity?.pending, () => certs?.pending()],
       facts: () => controller?.facts() ?? {},
-      onConfigReload: () => controller?.configChanged(),
+      onConfigReload: () => (controller ? controller.configChanged() : launchController?.()),
       ...(values["pod-guard"] ? { podGuard: async (namespace: string | undefined) => controller?.podGuard?.(namespace) } : {}),
     });
     if (inCluster) {
       const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
       const { startController } = await import("../controller/index.js");
-      controller = startController({
-        clients: kubeClients(loadKubeConfig(values.kubeconfig)),
-        config: () => server.state.config!, // startServer refuses to start without a valid config
-        log: logger.child({ component: "controller" }),
-        registry: server.metrics.registry,
-        identity: `${hostname()}-${process.pid}`,
-        leaseNamespace: values["lease-namespace"],
-        leaseDurationSeconds: leaseSeconds,
-        podGuard: values["pod-guard"],
-        auditIntervalMs: auditSeconds * 1000,
-      });
+      // Without a valid config there is no baseline to reconcile: the controller starts with the first one.
+      launchController = () => {
+        controller ??= startController({
+          clients: kubeClients(loadKubeConfig(values.kubeconfig)),
+          config: () => server.state.config!, // launched only once a config is in force; reloads never remove it
+          log: logger.child({ component: "controller" }),
+          registry: server.metrics.registry,
+          identity: `${hostname()}-${process.pid}`,
+          leaseNamespace: values["lease-namespace"],
+          leaseDurationSeconds: leaseSeconds,
+          podGuard: values["pod-guard"],
+          auditIntervalMs: auditSeconds * 1000,
+        });
+      };
+      if (server.state.config) launchController();
+      else logger.warn("the controller waits for a valid config");
     }
     const signal = await signalled;
     logger.info({ signal }, "shutting down: finishing requests in flight");
+    identity?.stop();
     await controller?.stop();
     await certs?.stop();
     await server.close();
     logger.info("stopped");
     return 0;
   } catch (error) {
+    identity?.stop();
     await certs?.stop();
     if (!(error instanceof StartupError)) throw error;
     process.stderr.write(`netguard serve: ${error.message}\n`);

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { LoadedConfig } from "../../policies/index.js";
+import type { ConfigProblem, LoadedConfig } from "../../policies/index.js";
 import type { Metrics } from "../metrics.js";
 import { watchFiles, type FileWatch } from "../watch/files.js";
 import { loadConfigFile } from "./file.js";
@@ -8,6 +8,8 @@ export interface ConfigReloadOptions {
   path: string;
   /** Receives each new valid config. */
   apply: (loaded: LoadedConfig) => void;
+  /** Receives the problems of each version refused (the last good config, if any, stays in force). */
+  reject?: (problems: readonly ConfigProblem[]) => void;
   metrics: Metrics;
   logger: Logger;
   pollMs?: number;
@@ -17,7 +19,7 @@ export function logConfigNotes(logger: Logger, path: string, loaded: LoadedConfi
   for (const note of loaded.notes) logger.warn({ path, field: note.path }, `config note: ${note.message}`);
 }
 
-/** Reloads the config file when it changes; a bad version is refused and the last good config stays in force. */
+/** Reloads the config file when it changes; a bad version is refused, counted and logged, and the last good config stays in force. */
 export function watchConfigFile(options: ConfigReloadOptions): Promise<FileWatch> {
   const { path, metrics, logger } = options;
   return watchFiles(
@@ -27,6 +29,7 @@ export function watchConfigFile(options: ConfigReloadOptions): Promise<FileWatch
       if (!result.ok) {
         metrics.configReloadFailures.inc();
         logger.error({ path, problems: result.problems }, "config change rejected; keeping the last good config");
+        options.reject?.(result.problems);
         return;
       }
       options.apply(result.loaded);

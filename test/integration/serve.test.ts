@@ -36,14 +36,22 @@ t.test("usage", async (t) => {
   }
 });
 
-t.test("a bad config at startup exits 2 listing every problem", async (t) => {
-  const res = await runCommand(t, "serve", ["--port", "0", "--config", join(ROOT, "test/fixtures/config/invalid.yaml")]);
-  t.equal(res.code, 2);
-  t.match(res.stderr, "invalid config");
-  t.match(res.stderr, 'remoteClusters[0].podCIDRs[0]: "10.100.0.0/33" is not a valid IPv4 or IPv6 CIDR');
-  t.match(res.stderr, 'remoteClusters[1].name: "gcp-west" is already the local cluster\'s name');
-  t.match(res.stderr, "rules.ipblock-local-pods: deny is only allowed for provable rules");
-  t.equal(res.stdout, "", "it stops before generating certificates or listening");
+t.test("a bad config at startup: serve starts unchecked, lists every problem, and says so", async (t) => {
+  const config = join(ROOT, "test/fixtures/config/invalid.yaml");
+  const serve = spawnServe(t, ["--port", "0", "--host", "127.0.0.1", "--config", config]);
+  const invalid = await serve.line((l) => l.msg.startsWith("config invalid at start"), "the invalid-config line");
+  t.equal(invalid.level, 50, "logged as an error");
+  const problems = (invalid.problems as { path: string; line: number; message: string }[]).map((p) => `${p.line}: ${p.path}: ${p.message}`);
+  t.same(problems, [
+    '13: remoteClusters[0].podCIDRs[0]: "10.100.0.0/33" is not a valid IPv4 or IPv6 CIDR',
+    '15: remoteClusters[1].name: "gcp-west" is already the local cluster\'s name; names must be unique',
+    "19: rules.ipblock-local-pods: deny is only allowed for provable rules; ipblock-local-pods is likely (a warning at most): use warn or off",
+  ]);
+  const { port } = (await serve.line(listening, "the listening line")) as unknown as { port: number };
+  const caPath = (serve.logs.find((l) => typeof l.caPath === "string") as unknown as { caPath: string }).caPath;
+  const ready = await https({ port, ca: await readFile(caPath, "utf8"), path: "/readyz" });
+  t.equal(ready.status, 200, "ready: an unready netguard would block the cluster behind its fail-closed webhooks");
+  t.match(ready.json, { ready: true, degraded: [/^config invalid \(3 problems\): admitting every request unchecked/, new RegExp(`^${config}:13: remoteClusters`)] });
 });
 
 t.test("a port already in use exits 2 with the reason", async (t) => {
@@ -84,9 +92,9 @@ t.test("netguard certs writes a CA, a serving cert and webhook configurations", 
     rules: [{ apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], operations: ["CREATE", "UPDATE", "DELETE"] }],
     namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "netguard-system"] }] },
   });
-  t.match(validating.webhooks[1], { name: "namespaces.validate.netguard.dev", rules: [{ apiGroups: [""], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] }] });
+  t.match(validating.webhooks[1], { name: "namespaces.validate.netguard.dev", rules: [{ apiGroups: [""], resources: ["namespaces", "namespaces/status", "namespaces/finalize"], operations: ["CREATE", "UPDATE"] }] });
   t.notOk(validating.webhooks[1].namespaceSelector, "every namespace is labelled, kube-system included");
-  t.match(mutating.webhooks[0], { clientConfig: { url: "https://127.0.0.1:9443/mutate" }, reinvocationPolicy: "IfNeeded", rules: [{ resources: ["namespaces"], operations: ["CREATE", "UPDATE"] }] });
+  t.match(mutating.webhooks[0], { clientConfig: { url: "https://127.0.0.1:9443/mutate" }, reinvocationPolicy: "IfNeeded", rules: [{ resources: ["namespaces", "namespaces/status", "namespaces/finalize"], operations: ["CREATE", "UPDATE"] }] });
   t.match(yamlText, /# Fail: .*\n(\s+# .*\n)*\s+failurePolicy: Fail/, "failurePolicy carries its reason");
 
   const again = await runCommand(t, "certs", ["--out", out]);

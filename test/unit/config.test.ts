@@ -112,23 +112,66 @@ t.test("the multicloud fixture loads without notes", async (t) => {
   if (result.ok) t.same(result.loaded.notes, []);
 });
 
-t.test("defaultConfig is a single cluster with no ranges", async (t) => {
+t.test("defaultConfig is a single cluster with no name, ranges or CNI declared", async (t) => {
   const d = defaultConfig();
-  t.equal(d.config.cluster.name, "local");
+  t.equal(d.config.cluster.name, undefined, "no invented cluster name");
+  t.equal(d.config.cluster.cni, "generic");
   t.same(d.config.remoteClusters, []);
   t.ok(d.topology.local.all.isEmpty());
+});
+
+t.test("cluster.cni: generic by default, cilium under cilium-clustermesh, a contradiction is an error", async (t) => {
+  const cni = (cluster: Record<string, unknown>) => {
+    const result = loadConfig({ apiVersion: "netguard.dev/v1alpha1", kind: "GuardrailConfig", cluster: { name: "c", ...cluster } });
+    return result.ok ? result.loaded.config.cluster.cni : undefined;
+  };
+  t.equal(cni({}), "generic");
+  t.equal(cni({ cni: "calico" }), "calico");
+  t.equal(cni({ policyScope: "cilium-clustermesh" }), "cilium");
+  t.equal(cni({ policyScope: "calico-federation" }), "generic");
+  rejects(t, { ...minimal(), cluster: { name: "c", policyScope: "cilium-clustermesh", cni: "calico" } }, "cluster.cni", /cni calico contradicts it/);
+  rejects(t, { ...minimal(), cluster: { name: "c", cni: "flannel" } }, "cluster.cni", /generic, calico, cilium/);
 });
 
 t.test("the schema is shipped for editors", async (t) => {
   t.equal((guardrailConfigSchema as { title?: string }).title, "netguard GuardrailConfig");
 });
 
-t.test("not an object", async (t) => {
-  for (const doc of [null, [], "cluster: x", 42, undefined]) {
+t.test("not an object: one problem at the document that says what it is instead", async (t) => {
+  for (const [doc, kind] of [[null, "null"], [[], "a list"], ["cluster: x", "a string"], [42, "an integer"]] as const) {
     const problems = problemsOf(doc);
-    t.equal(problems.length, 1);
-    t.equal(problems[0]?.path, "(document)");
-    t.match(problems[0]?.message, /GuardrailConfig object/);
+    t.same(problems, [{ path: "(document)", message: `must be a map (key: value entries), not ${kind}` }], JSON.stringify(doc));
+  }
+});
+
+t.test("baseline.dns is checked as the NetworkPolicy peer and ports it becomes", async (t) => {
+  const dns = (d: Doc) => ({ ...minimal(), baseline: { dns: d } });
+  rejects(t, dns({ podSelector: { matchExpressions: [{ key: "k8s-app", operator: "In" }] } }), "baseline.dns.podSelector.matchExpressions[0].values", "must be non-empty when operator is In");
+  rejects(t, dns({ podSelector: { matchExpressions: [{ key: "k8s-app", operator: "NotIn", values: [] }] } }), "baseline.dns.podSelector.matchExpressions[0].values", "must be non-empty when operator is NotIn");
+  rejects(t, dns({ namespaceSelector: { matchExpressions: [{ key: "team", operator: "Exists", values: ["a"] }] } }), "baseline.dns.namespaceSelector.matchExpressions[0].values", "must be empty when operator is Exists");
+  rejects(t, dns({ namespaceSelector: { matchLabels: { "bad key!": "x" } } }), "baseline.dns.namespaceSelector.matchLabels", '"bad key!" is not a valid label key');
+  rejects(t, dns({ podSelector: { matchLabels: { app: "not valid!" } } }), "baseline.dns.podSelector.matchLabels.app", '"not valid!" is not a valid label value');
+  rejects(t, dns({ podSelector: { matchExpressions: [{ key: "-x", operator: "Exists" }] } }), "baseline.dns.podSelector.matchExpressions[0].key", '"-x" is not a valid label key');
+  rejects(t, dns({ podSelector: { matchExpressions: [{ key: "a", operator: "In", values: ["ok", "no good"] }] } }), "baseline.dns.podSelector.matchExpressions[0].values[1]", '"no good" is not a valid label value');
+  rejects(t, dns({ ports: [{ protocol: "ICMP", port: 53 }] }), "baseline.dns.ports[0].protocol", "must be one of: TCP, UDP, SCTP");
+  rejects(t, dns({ ports: [{ port: "dns" }] }), "baseline.dns.ports[0].port", "must be an integer, not a string");
+});
+
+t.test("a baseline.dns selector that matches nothing would block DNS everywhere: refused", async (t) => {
+  const contradictory = { matchLabels: { "k8s-app": "kube-dns" }, matchExpressions: [{ key: "k8s-app", operator: "DoesNotExist" }] };
+  rejects(t, { ...minimal(), baseline: { dns: { podSelector: contradictory } } }, "baseline.dns.podSelector", /"k8s-app" contradict each other, so it matches no pod: DNS would be blocked/);
+  const twoNames = { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["kube-system"] }, { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system"] }] };
+  rejects(t, { ...minimal(), baseline: { egress: "allow-all", dns: { namespaceSelector: twoNames } } }, "baseline.dns.namespaceSelector", /matches no namespace/);
+});
+
+t.test("baseline.dns shapes the apiserver stores differently are all valid", async (t) => {
+  for (const dns of [
+    { namespaceSelector: {}, podSelector: { matchLabels: {}, matchExpressions: [] } },
+    { podSelector: { matchExpressions: [{ key: "k8s-app", operator: "Exists", values: [] }] } },
+    { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["kube-system"] }] }, ports: [{ port: 53 }] },
+  ]) {
+    const result = loadConfig({ ...minimal(), baseline: { dns } });
+    t.ok(result.ok, JSON.stringify(dns), result.ok ? {} : { problems: result.problems });
   }
 });
 
