@@ -51,6 +51,10 @@ export function decodeAs(value: unknown, type: GoType, at: PathSegment[], report
   };
   switch (type) {
     case "string":
+      if (typeof value === "boolean") {
+        report(at, `must be a string, not ${kindOf(value)} (kubectl reads yes, no, on, off, y and n unquoted as booleans: quote the value)`);
+        return undefined;
+      }
       return typeof value === "string" ? value : wrong(TYPE_NAMES.string!);
     case "bool":
       return typeof value === "boolean" ? value : wrong("true or false");

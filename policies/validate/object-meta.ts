@@ -58,9 +58,10 @@ function validateOwnerReferences(refs: Meta["ownerReferences"], report: DecodeRe
 function validateFinalizers(finalizers: string[] | undefined, report: DecodeReport): void {
   const list = finalizers ?? [];
   list.forEach((f, i) => {
-    for (const e of qualifiedNameErrors(f)) report(at("finalizers", i), `"${f}": ${e}`);
+    const problems = qualifiedNameErrors(f);
     // A name without a domain must be one of Kubernetes' own (core validation's validateKubeFinalizerName).
-    if (!f.includes("/") && !STANDARD_FINALIZERS.includes(f)) report(at("finalizers", i), `"${f}" is neither a standard finalizer name (${STANDARD_FINALIZERS.join(", ")}) nor fully qualified (example.com/name)`);
+    if (!f.includes("/") && !STANDARD_FINALIZERS.includes(f)) problems.push(`neither a standard finalizer name (${STANDARD_FINALIZERS.join(", ")}) nor fully qualified (example.com/name)`);
+    if (problems.length > 0) report(at("finalizers", i), `"${f}": ${problems.join("; ")}`);
   });
   if (list.includes("orphan") && list.includes("foregroundDeletion")) {
     report(at("finalizers"), "finalizer orphan and foregroundDeletion cannot be both set");

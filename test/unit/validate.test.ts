@@ -217,7 +217,9 @@ t.test("metadata is validated as the apiserver does", async (t) => {
   invalid(t, meta({ name: "web", labels: { [`${"a".repeat(254)}/x`]: "x" } }), "metadata.labels", /prefix part must be no more than 253/);
   invalid(t, meta({ name: "web", annotations: { "a b": "x" } }), "metadata.annotations", /annotation key/);
   invalid(t, meta({ name: "web", annotations: { a: "x".repeat(256 * 1024) } }), "metadata.annotations", /may not total more than/);
-  invalid(t, meta({ name: "web", finalizers: ["a b"] }), "metadata.finalizers", /"a b"/);
+  invalid(t, meta({ name: "web", finalizers: ["a b"] }), "metadata.finalizers[0]", /"a b"/);
+  invalid(t, meta({ name: "web", finalizers: ["cleanup"] }), "metadata.finalizers[0]", /neither a standard finalizer name/);
+  t.same(validateNetworkPolicy(meta({ name: "web", finalizers: ["kubernetes", "example.com/cleanup"] })).errors, []);
   invalid(t, meta({ name: "web", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "c" }] }), "metadata.ownerReferences[0].uid", /must not be empty/);
   invalid(t, meta({ name: "web", creationTimestamp: "yesterday" }), "metadata.creationTimestamp", /RFC 3339/);
 });
