@@ -4,8 +4,8 @@ export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, ty
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
 export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
-export { evaluateNetworkPolicyUpdate, ratchetFindings, findingIdentity } from "./ratchet.js";
-export { catalog, type RuleInfo } from "./config/catalog.js";
+export { isLabelledLocal, namespacesNotLabelledLocal } from "./premises.js";
+export { evaluateNetworkPolicyUpdate, ratchetFindings } from "./ratchet.js";
 export type { Cni } from "./config/types.js";
 export { rules, ruleById } from "./rules/registry.js";
 export type { Rule } from "./rules/rule.js";

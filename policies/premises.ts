@@ -97,5 +97,20 @@ export function localAddressesKnown(ctx: PolicyContext, range: AddressSet): Prem
   return range.families().flatMap((f) => [localRangesDeclared(ctx, "pod", f), localRangesDeclared(ctx, "node", f)]);
 }
 
+type NamespaceLike = { metadata?: { name?: string; labels?: Record<string, string> } };
+
+/** Whether a namespace carries clusterLabel = the declared cluster name (never, when no name is declared). */
+export const isLabelledLocal = (ns: NamespaceLike, clusterLabel: string, clusterName: string | undefined): boolean =>
+  clusterName !== undefined && ns.metadata?.labels?.[clusterLabel] === clusterName;
+
+/** ClusterFacts.namespacesNotLabelledLocal from a full list of namespaces (an audit's snapshot). */
+export function namespacesNotLabelledLocal(namespaces: readonly NamespaceLike[], clusterLabel: string, clusterName: string | undefined): Map<string, string | undefined> {
+  const map = new Map<string, string | undefined>();
+  for (const ns of namespaces) {
+    if (ns.metadata?.name && !isLabelledLocal(ns, clusterLabel, clusterName)) map.set(ns.metadata.name, ns.metadata.labels?.[clusterLabel]);
+  }
+  return map;
+}
+
 /** True when a finding resting on these premises may keep a deny. */
 export const premisesMet = (premises: readonly PremiseReport[]): boolean => premises.every((p) => p.status === "holds" || p.status === "assumed");

@@ -7,6 +7,12 @@ import type { PremiseReport } from "../types.js";
 import { addressAlternative, describeRemoteRanges, peersFieldOf, removePeerAdvice, remotesOverlapping } from "./advice.js";
 import type { Rule } from "./rule.js";
 
+/** Routed remotes carry their own addresses across the link: undeclared, they may be the very addresses flagged. */
+function routedAddressesKnown(ctx: PolicyContext, range: AddressSet): PremiseReport[] {
+  const routed = ctx.topology.remotes.filter((r) => r.remote.connectivity === "routed");
+  return routed.flatMap((r) => range.families().flatMap((f) => [remoteRangesDeclared(ctx, r, "pod", f), remoteRangesDeclared(ctx, r, "node", f)]));
+}
+
 /**
  * A routed remote that SNATs pod sources to its node addresses hides its pod range only where its nodes are not:
  * on AWS VPC CNI and Azure CNI the nodes sit inside the pod subnet, so undeclared node ranges leave it unknown.
@@ -36,7 +42,7 @@ export const natHiddenCidr: Rule = {
           peerPath: peer.path,
           message: `ipBlock ${cidr.text} lies entirely in ${where}; ${why}, and this peer never matches.`,
           fix: [...remotes.map((r) => addressAlternative(r, peer.direction, cidr.family)), removePeerAdvice(peersFieldOf(peer))].join(" "),
-          premises: [...localAddressesKnown(ctx, range), ...remotes.flatMap((r) => snatSourcesKnown(ctx, r, range))],
+          premises: [...localAddressesKnown(ctx, range), ...routedAddressesKnown(ctx, range), ...remotes.flatMap((r) => snatSourcesKnown(ctx, r, range))],
         },
       ];
     });

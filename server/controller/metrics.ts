@@ -25,6 +25,8 @@ export interface NamespaceCounts {
    * cache). Undefined on followers, which do not watch NetworkPolicies and so report no gauge.
    */
   baselineInPlace: () => ((namespace: string) => boolean) | undefined;
+  /** Whether cluster.cni contradicts the CNI the cluster's CRDs reveal. */
+  cniMismatch: () => boolean;
 }
 
 /**
@@ -50,6 +52,14 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
         else result[status] += 1;
       }
       for (const [status, n] of Object.entries(result)) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: "netguard_cni_mismatch",
+    help: "1 when cluster.cni names a CNI other than the one the cluster's CRDs reveal (cilium.io, crd.projectcalico.org)",
+    registers: [registry],
+    collect() {
+      this.set(counts.cniMismatch() ? 1 : 0);
     },
   });
   return {

@@ -215,6 +215,30 @@ t.test("remote-namespace-name knows this cluster's namespaces from the controlle
   t.notMatch(local.stderr, /remote-namespace-name/, "once a local ledger exists, the selector matches it and the warning goes");
 });
 
+t.test("remote-cluster-selector denies only while no namespace it could match lacks this cluster's label", async (t) => {
+  await kubectlOk(env, ["create", "namespace", "ctl-label"]);
+  const policy = JSON.stringify({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "from-aws", namespace: "ctl-label" },
+    spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { "netguard.dev/cluster": "aws-east" } } }] }] },
+  });
+  const dryRun = () => env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+  const denied = await waitFor("the label premise to hold", async () => ((await dryRun()).code !== 0 ? true : undefined), 10_000, 100);
+  t.ok(denied, "every namespace carries gcp-west (or no label an aws-east selector could match): denied");
+  // An admin may label a local namespace with another cluster's name; the selector then matches it here.
+  await kubectlOk(env, ["create", "namespace", "ctl-legacy"]);
+  await kubectlOk(env, ["label", "namespace", "ctl-legacy", "netguard.dev/cluster=aws-east", "--overwrite"]);
+  const warned = await waitFor("the controller's cache to see the relabelled namespace", async () => {
+    const r = await dryRun();
+    return r.code === 0 ? r : undefined;
+  }, 10_000, 100);
+  t.match(warned.stderr, /remote-cluster-selector/, "a warning (kubectl shows its first 120 characters)");
+  await kubectlOk(env, ["label", "namespace", "ctl-legacy", "netguard.dev/cluster=gcp-west", "--overwrite"]);
+  const again = await waitFor("the premise to hold again", async () => ((await dryRun()).code !== 0 ? true : undefined), 10_000, 100);
+  t.ok(again, "relabelled back: denied again");
+});
+
 t.test("namespace created → baseline present: latency over 50 namespaces", async (t) => {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(env.cluster.kubeconfig);

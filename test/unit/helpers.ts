@@ -40,7 +40,7 @@ export function multicloudDocument(): Doc {
         name: "azure-north",
         connectivity: "routed",
         podCIDRs: ["10.200.0.0/16", "fd00:200::/56"],
-        nodeCIDRs: ["10.201.0.0/20"],
+        nodeCIDRs: ["10.201.0.0/20", "fd00:201::/64"],
         snatToNodes: false,
       },
       {

@@ -96,6 +96,18 @@ t.test("undeclared means unknown: a NATed remote's range may be this cluster's o
   t.equal(premise(one("nat-hidden-cidr", p, noLocal), "local-pod-ranges-declared:ipv4")?.status, "unknown");
 });
 
+t.test("undeclared means unknown: a routed remote without declared ranges may carry the flagged addresses", async (t) => {
+  const undeclared = multicloud((d) => {
+    const azure = (d.remoteClusters as Record<string, unknown>[])[1]!;
+    azure.podCIDRs = [];
+    azure.nodeCIDRs = [];
+  });
+  const p = ingressFrom([ipBlock("10.100.0.0/16")]);
+  const f = one("nat-hidden-cidr", p, undeclared);
+  t.equal(f.action, "warn", "azure-north's addresses are routed here, and unknown");
+  t.equal(premise(f, "remote-pod-ranges-declared:azure-north:ipv4")?.status, "unknown");
+});
+
 t.test("IPv4-mapped IPv6 blocks are read both ways: a denial holds under both readings", async (t) => {
   const mappedLocalPods = egressTo([ipBlock("::ffff:10.8.0.0/112")], [{ port: "https" }]);
   t.notOk(denies("named-port-to-cidr", mappedLocalPods, multicloud()), "Go-based CNIs read it as 10.8.0.0/16, local pods");
@@ -114,6 +126,10 @@ t.test("premises travel with every provable finding; likely findings carry none"
     [
       ["local-pod-ranges-declared:ipv4", "holds"],
       ["local-node-ranges-declared:ipv4", "holds"],
+      ["remote-pod-ranges-declared:azure-north:ipv4", "holds"],
+      ["remote-node-ranges-declared:azure-north:ipv4", "holds"],
+      ["remote-pod-ranges-declared:onprem-south:ipv4", "holds"],
+      ["remote-node-ranges-declared:onprem-south:ipv4", "holds"],
     ],
   );
   const likely = evaluate(ingressFrom([ipBlock("10.8.0.0/16")]), multicloud()).findings.find((x) => x.rule === "ipblock-local-pods");
