@@ -143,7 +143,7 @@ export async function startReplica(env: NetguardEnv, extraArgs: readonly string[
   await waitFor(`replica on ${url} to be ready`, async () => {
     if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}: ${readFileSync(logPath, "utf8")}`);
     return (await httpsGet(`${url}/readyz`)).status === 200;
-  }, 30_000);
+  }, 120_000); // as startNetguard: a loaded machine has taken 60 s
   return {
     child,
     identity: `${hostname()}-${child.pid}`,

@@ -97,6 +97,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
         { stdio: ["ignore", options.echoLogs ? "inherit" : log, options.echoLogs ? "inherit" : log] },
       );
       closeSync(log);
+      // Ready in 1–10 s; on a 2-core machine shared with other test runs (load ~20) it has taken 60 s.
       const deadline = Date.now() + 120_000;
       while (!(await healthy(url, ca.cert))) {
         if (child.exitCode !== null) throw new Error(`netguard serve exited with ${child.exitCode}; see ${logPath}`);
