@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 TAP_FLAGS ?=
 
-.PHONY: deps k8s all build test test-unit run bench soak typecheck clean
+.PHONY: deps k8s all build test test-unit property run bench soak typecheck clean
 
 all: build
 
@@ -16,7 +16,7 @@ deps: $(NODE_MODULES_STAMP)
 build: deps
 	npx tsc -p tsconfig.json
 
-# kube-apiserver and etcd from Go modules, cached outside the repo (rebuilt only when go.sum changes).
+# kube-apiserver, kube-controller-manager, etcd and kubectl from Go modules, cached outside the repo (rebuilt only when go.sum changes).
 k8s:
 	test/k8s/build.sh >/dev/null
 
@@ -29,6 +29,10 @@ test: build typecheck k8s
 
 test-unit: build
 	npx tap $(TAP_FLAGS) test/unit
+
+# The soundness oracle at size (make test runs 6,000 cases); prints its figures and the seed to replay.
+property: deps
+	NETGUARD_PROPERTY_RUNS=$(or $(RUNS),100000) npx tap --disable-coverage --timeout=0 test/property/soundness.test.ts
 
 run: build k8s
 	node dist/test/k8s/run-local.js

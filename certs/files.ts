@@ -57,10 +57,13 @@ async function writeAtomically(path: string, data: string, mode: number): Promis
   await rename(tmp, path);
 }
 
+/** Where writeServingFiles puts the pair in `dir`. */
+export const servingFilePaths = (dir: string) => ({ cert: join(dir, CERT_FILES.cert), key: join(dir, CERT_FILES.key) });
+
 /** Writes a serving pair into `dir`, key first: a reader that sees the new cert also finds its key. */
 export async function writeServingFiles(dir: string, serving: CertKeyPair): Promise<{ cert: string; key: string }> {
   await mkdir(dir, { recursive: true });
-  const paths = { cert: join(dir, CERT_FILES.cert), key: join(dir, CERT_FILES.key) };
+  const paths = servingFilePaths(dir);
   await writeAtomically(paths.key, serving.key, 0o600);
   await writeAtomically(paths.cert, serving.cert, 0o644);
   return paths;

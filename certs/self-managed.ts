@@ -2,16 +2,15 @@ import { X509Certificate } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { apiErrorMessage, apiStatus, type KubeClients } from "../server/kube/client.js";
-import { StartupError } from "../server/start.js";
 import { injectCaBundle } from "./ca-bundle.js";
-import { pemCertificates, writeServingFiles } from "./files.js";
+import { loadServingCert, pemCertificates, servingFilePaths, writeServingFiles } from "./files.js";
 import { advance, type CertState, type Generation, type RotationPolicy } from "./rotation.js";
 
 export interface SelfManagedCertsOptions {
   clients: Pick<KubeClients, "core" | "admissionRegistration">;
   /** Where netguard runs: the Secret and the Service live here. */
   namespace: string;
-  /** Shipped empty by the manifests; netguard may read and update only this one Secret. */
+  /** Shipped empty by the manifests; netguard may read and update only this one Secret, and recreate it when deleted. */
   secretName?: string;
   serviceName?: string;
   /** metadata.name of the Validating and the Mutating webhook configuration. */
@@ -27,13 +26,15 @@ export interface SelfManagedCertsOptions {
   renewBeforeMs?: number;
   /** See RotationPolicy.overlapMs; several syncMs, so every replica has switched before an old CA is dropped. */
   overlapMs?: number;
-  /** How long startup waits for a first certificate before giving up. */
+  /** How long startup waits for a first certificate before serving a stand-in pair, not ready (default 10 s). */
   startupTimeoutMs?: number;
 }
 
 export interface SelfManagedCerts {
   certPath: string;
   keyPath: string;
+  /** Why the pair served is not (yet) one from the Secret; undefined once it is. A replica is not ready meanwhile. */
+  pending(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -96,15 +97,39 @@ export async function startSelfManagedCerts(o: SelfManagedCertsOptions): Promise
   };
   let served: string | undefined;
   let paths: { cert: string; key: string } | undefined;
+  /** The certificates last read from (or written to) the Secret: what every replica serves. */
+  let known: CertState | undefined;
 
-  const sync = async (): Promise<void> => {
-    let secret: k8s.V1Secret;
+  const readSecret = async (): Promise<k8s.V1Secret | undefined> => {
     try {
-      secret = await core.readNamespacedSecret({ name: secretName, namespace });
+      return await core.readNamespacedSecret({ name: secretName, namespace });
     } catch (error) {
-      if (apiStatus(error) === 404) throw new Error(`Secret ${namespace}/${secretName} not found; it ships with the manifests (kubectl apply -k manifests/)`);
+      if (apiStatus(error) === 404) return undefined;
       throw error;
     }
+  };
+
+  /**
+   * A deleted Secret is created again: with the certificates in use when this replica knows them (nothing
+   * changes for the webhooks or the other replicas), else with a new pair. Undefined when another replica
+   * created it first (adopted on the next sync).
+   */
+  const recreateSecret = async (): Promise<k8s.V1Secret | undefined> => {
+    const state = known ?? (await advance(undefined, Date.now(), policy, false))!.state;
+    const blank: k8s.V1Secret = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/name": "netguard" } } };
+    try {
+      const created = await core.createNamespacedSecret({ namespace, body: encode(blank, state) });
+      log.warn({ secret: `${namespace}/${secretName}`, reused: Boolean(known) }, known ? "the certificates' Secret was missing; recreated it with the certificates in use" : "the certificates' Secret was missing; created it with a new CA and serving certificate");
+      return created;
+    } catch (error) {
+      if (apiStatus(error) !== 409) throw error;
+      return undefined;
+    }
+  };
+
+  const sync = async (): Promise<void> => {
+    const secret = (await readSecret()) ?? (await recreateSecret());
+    if (!secret) return;
     let state = decode(secret);
     const bundleCurrent = state ? await injectCaBundle(admissionRegistration, webhooks, state.bundle.join(""), log) : false;
     const step = await advance(state, Date.now(), policy, bundleCurrent);
@@ -120,20 +145,26 @@ export async function startSelfManagedCerts(o: SelfManagedCertsOptions): Promise
       log.info({ secret: `${namespace}/${secretName}`, notAfter: new X509Certificate(state.active.cert).validTo, trustedCAs: state.bundle.length }, step.what);
       await injectCaBundle(admissionRegistration, webhooks, state.bundle.join(""), log);
     }
+    known = state;
     if (state && state.active.cert !== served) {
       paths = await writeServingFiles(o.dir, state.active);
       served = state.active.cert;
     }
   };
 
+  let pending: string | undefined;
   const started = Date.now();
   for (;;) {
     try {
       await sync();
       if (paths) break;
     } catch (error) {
-      if (Date.now() - started > (o.startupTimeoutMs ?? 60_000)) {
-        throw new StartupError(`self-managed certificates: no serving certificate from Secret ${namespace}/${secretName}: ${apiErrorMessage(error)}`);
+      if (Date.now() - started > (o.startupTimeoutMs ?? 10_000)) {
+        // Exiting would crash-loop the pod and, once every replica does, fail the webhooks closed: serve, not ready.
+        pending = `no serving certificate from Secret ${namespace}/${secretName} yet (${apiErrorMessage(error)}); retrying`;
+        paths = await standInPair(o.dir, policy);
+        log.error({ err: apiErrorMessage(error), certPath: paths.cert }, "self-managed certificates: none from the Secret yet; serving a stand-in pair, not ready, and retrying");
+        break;
       }
       log.warn({ err: apiErrorMessage(error) }, "self-managed certificates: not ready yet; retrying");
     }
@@ -144,13 +175,23 @@ export async function startSelfManagedCerts(o: SelfManagedCertsOptions): Promise
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const loop = () => {
-    timer = setTimeout(() => {
-      running = sync()
-        .catch((error: unknown) => log.warn({ err: apiErrorMessage(error) }, "self-managed certificates: sync failed; serving the current pair"))
-        .finally(() => {
-          if (!stopped) loop();
-        });
-    }, syncMs);
+    timer = setTimeout(
+      () => {
+        running = sync()
+          .then(() => {
+            if (pending && served) log.info("self-managed certificates: serving the Secret's pair; ready");
+            if (served) pending = undefined;
+          })
+          .catch((error: unknown) => {
+            if (pending) pending = `no serving certificate from Secret ${namespace}/${secretName} yet (${apiErrorMessage(error)}); retrying`;
+            log.warn({ err: apiErrorMessage(error) }, "self-managed certificates: sync failed; serving the current pair");
+          })
+          .finally(() => {
+            if (!stopped) loop();
+          });
+      },
+      pending ? Math.min(syncMs, 1000) : syncMs,
+    );
     // The server keeps the process alive; this loop alone must not (e.g. when startup fails after it began).
     timer.unref();
   };
@@ -159,10 +200,25 @@ export async function startSelfManagedCerts(o: SelfManagedCertsOptions): Promise
   return {
     certPath: ready.cert,
     keyPath: ready.key,
+    pending: () => pending,
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
       await running;
     },
   };
+}
+
+/**
+ * What a replica serves when it cannot get the Secret's pair at startup: the pair left in `dir` by an earlier
+ * run of this container (the last it had), else a new one from a throwaway CA (which the webhooks do not trust).
+ */
+async function standInPair(dir: string, policy: RotationPolicy): Promise<{ cert: string; key: string }> {
+  const last = servingFilePaths(dir);
+  try {
+    await loadServingCert(last.cert, last.key);
+    return last;
+  } catch {
+    return writeServingFiles(dir, (await advance(undefined, Date.now(), policy, false))!.state.active);
+  }
 }

@@ -1,6 +1,6 @@
 import type { V1MutatingWebhookConfiguration, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { Document, isMap, isScalar, isSeq } from "yaml";
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../policies/index.js";
+import { CLEANUP_USERS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER } from "../policies/index.js";
 
 /** How the apiserver reaches netguard: an in-cluster Service, or a URL (local runs and tests). */
 export type WebhookTarget = { service: { name: string; namespace: string; port?: number } } | { url: string };
@@ -46,13 +46,13 @@ const FAILURE_POLICY_WHY: Record<string, string> = {
   [WEBHOOK_NAMES.validateNetworkPolicies]:
     "Fail: a guardrail that lets policies through whenever netguard is unreachable is not a guardrail.\n" +
     "The namespaceSelector keeps kube-system and netguard-system out, so the cluster and netguard can still recover;\n" +
-    "deleting a policy netguard does not manage never waits for it.",
+    "deleting a policy netguard does not manage never waits for it, nor does the cluster's cleanup (namespace controller, garbage collector).",
   [WEBHOOK_NAMES.validateNamespaces]:
     "Fail: a reserved cluster label set while netguard is down would never be checked.\n" +
-    "Only creates and label changes are sent, never for kube-system or netguard-system.",
+    "Only creates and label changes (through the namespace, its status or finalize) are sent, never for kube-system or netguard-system.",
   [WEBHOOK_NAMES.mutateNamespaces]:
     "Fail: a namespace created without the cluster label would make remote-cluster-selector reason about a false topology.\n" +
-    "Only creates and label changes are sent, never for kube-system or netguard-system.",
+    "Only creates and label changes (through the namespace, its status or finalize) are sent, never for kube-system or netguard-system.",
 };
 
 function clientConfig(target: WebhookTarget, path: string, caBundle: string | undefined) {
@@ -81,13 +81,19 @@ function namespaceConditions(excluded: readonly string[]) {
   ];
 }
 
-/** Deleting a NetworkPolicy is only judged for the baselines netguard manages; other deletes never wait for it. */
+/**
+ * Deleting a NetworkPolicy is only judged for the baselines netguard manages (isManagedPolicy: the label and
+ * netguard's field manager); other deletes never wait for it. The cluster's own cleanup is never sent at all, so
+ * that deleting a namespace finishes even while netguard is down.
+ */
 const networkPolicyConditions = () => [
+  { name: "not-cluster-cleanup", expression: `!(request.userInfo.username in ${celList(CLEANUP_USERS)})` },
   {
     name: "delete-only-if-managed",
     expression:
       `request.operation != 'DELETE' || (has(oldObject.metadata.labels) && '${MANAGED_BY_LABEL}' in oldObject.metadata.labels && ` +
-      `oldObject.metadata.labels['${MANAGED_BY_LABEL}'] == '${MANAGED_BY_VALUE}')`,
+      `oldObject.metadata.labels['${MANAGED_BY_LABEL}'] == '${MANAGED_BY_VALUE}' && has(oldObject.metadata.managedFields) && ` +
+      `oldObject.metadata.managedFields.exists(f, has(f.manager) && f.manager == '${NETGUARD_FIELD_MANAGER}'))`,
   },
 ];
 
@@ -124,7 +130,16 @@ export function buildWebhookConfigurations(options: WebhookConfigurationOptions)
     failurePolicy: "Fail",
     matchPolicy: "Equivalent",
   });
-  const namespaceRule = (operations: string[]) => ({ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations, scope: "Cluster" });
+  // namespaces/status and namespaces/finalize write metadata.labels too (checked on kube-apiserver 1.34), so the
+  // guarded labels have three write paths. NetworkPolicy has no subresource; a DELETE collection reaches the
+  // webhooks as one DELETE per object.
+  const namespaceRule = (operations: string[]) => ({
+    apiGroups: [""],
+    apiVersions: ["v1"],
+    resources: ["namespaces", "namespaces/status", "namespaces/finalize"],
+    operations,
+    scope: "Cluster",
+  });
   return {
     validating: {
       apiVersion: "admissionregistration.k8s.io/v1",

@@ -5,9 +5,23 @@ import type { NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, 
 /** Labels that mark an object as created and owned by netguard. */
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "netguard";
+/** The field manager of every write netguard's controller makes; the apiserver records it in managedFields. */
+export const NETGUARD_FIELD_MANAGER = "netguard";
 
-export function isManagedPolicy(object: { metadata?: { labels?: Record<string, string> } } | undefined): boolean {
-  return object?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+export interface ManagedObject {
+  metadata?: { labels?: Record<string, string>; managedFields?: unknown };
+}
+
+/**
+ * netguard's own policy: labelled managed-by=netguard AND written by netguard's field manager (its managedFields
+ * name it). Anyone may put a label on their policy, so the label alone claims nothing; managedFields can be
+ * forged too (the apiserver stores what an update sends), but the webhook refuses that to everyone outside privilegedGroups
+ * (checkManagedPolicyClaim). An admin who removes the label takes the policy over: it is no longer netguard's.
+ */
+export function isManagedPolicy(object: ManagedObject | undefined): boolean {
+  const metadata = object?.metadata;
+  if (metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || !Array.isArray(metadata.managedFields)) return false;
+  return metadata.managedFields.some((entry: unknown) => (entry as { manager?: unknown } | null)?.manager === NETGUARD_FIELD_MANAGER);
 }
 
 /** The desired baseline NetworkPolicy for a namespace: deny all ingress, and egress per config. */

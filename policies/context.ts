@@ -1,5 +1,5 @@
 import type { LoadedConfig } from "./config/load.js";
-import { AddressSet } from "./net/address-set.js";
+import { AddressSet, ipv4Reading } from "./net/address-set.js";
 import { parseCidr, type Cidr } from "./net/cidr.js";
 import { fieldPath } from "./path.js";
 import type { Direction, Topology } from "./topology.js";
@@ -10,7 +10,7 @@ export interface PeerView {
   /** e.g. spec.ingress[0].from[1] */
   readonly path: string;
   readonly peer: NetworkPolicyPeer;
-  /** For an ipBlock peer: the parsed cidr and the addresses it matches (cidr minus except). */
+  /** For an ipBlock peer: the parsed cidr and the addresses it may match (cidr minus except, under every reading). */
   readonly ipBlock?: { readonly cidr: Cidr; readonly range: AddressSet };
 }
 
@@ -35,12 +35,24 @@ export interface PolicyContext {
   readonly peers: readonly PeerView[];
 }
 
+/**
+ * The addresses an ipBlock matches under every reading a CNI may give it: as written, and for an IPv4-mapped
+ * IPv6 block (::ffff:10.100.0.0/112) also as the IPv4 range Go-based CNIs read it as. A claim that no address
+ * of this union matches holds under both readings.
+ */
+function matchedAddresses(cidr: Cidr, except: readonly Cidr[]): AddressSet {
+  const asWritten = AddressSet.of([cidr]).subtract(AddressSet.of(except));
+  const v4 = ipv4Reading(cidr);
+  if (!v4) return asWritten;
+  return asWritten.union(AddressSet.of([v4]).subtract(AddressSet.of(except.map((e) => ipv4Reading(e) ?? e))));
+}
+
 function peerView(direction: Direction, path: string, peer: NetworkPolicyPeer): PeerView {
   if (!peer.ipBlock) return { direction, path, peer };
   const cidr = parseCidr(peer.ipBlock.cidr);
   if (!cidr) throw new Error(`${path}.ipBlock.cidr was not validated`);
-  const except = AddressSet.of((peer.ipBlock.except ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined));
-  return { direction, path, peer, ipBlock: { cidr, range: AddressSet.of([cidr]).subtract(except) } };
+  const except = (peer.ipBlock.except ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  return { direction, path, peer, ipBlock: { cidr, range: matchedAddresses(cidr, except) } };
 }
 
 export function buildContext(policy: NetworkPolicy, loaded: LoadedConfig, facts: ClusterFacts): PolicyContext {

@@ -2,7 +2,8 @@ import type { LoadedConfig } from "./config/load.js";
 import { buildContext } from "./context.js";
 import { rules as allRules } from "./rules/registry.js";
 import type { Rule, RuleHit } from "./rules/rule.js";
-import type { ClusterFacts, Finding, FindingAction, InputError } from "./types.js";
+import { premisesMet } from "./premises.js";
+import type { ClusterFacts, Finding, FindingAction, InputError, PremiseReport } from "./types.js";
 import { validateNetworkPolicy } from "./validate/network-policy.js";
 
 export interface PolicyEvaluation {
@@ -43,6 +44,15 @@ function comparePaths(a: string, b: string): number {
   return xs.length - ys.length;
 }
 
+/** Attaches a provable finding's premises; one that is not met turns a deny into a warning that says why. */
+function withPremises(finding: Finding, premises: readonly PremiseReport[]): Finding {
+  const unmet = premises.filter((p) => p.status === "unknown" || p.status === "fails");
+  const reported = { ...finding, premises: [...premises] };
+  if (unmet.length === 0 || finding.action !== "deny") return reported;
+  const why = unmet.map((p) => `premise ${p.id} ${p.status === "fails" ? "fails" : "is unknown"}${p.detail ? ` (${p.detail})` : ""}`).join("; ");
+  return { ...reported, action: "warn", message: `${finding.message} Warned, not denied: ${why}.` };
+}
+
 /** Evaluates one object claimed to be a NetworkPolicy. Pure: same input, same findings, whoever calls. */
 export function evaluateNetworkPolicy(
   object: unknown,
@@ -64,7 +74,8 @@ export function evaluateNetworkPolicy(
   }
 
   // A rule whose every peer is provably dead allows nothing: say so plainly.
-  const deadPeers = new Set(hits.filter((h) => h.rule.certainty === "provable" && h.hit.peerPath).map((h) => h.hit.peerPath));
+  const proven = (h: (typeof hits)[number]) => h.rule.certainty === "provable" && premisesMet(h.hit.premises ?? []);
+  const deadPeers = new Set(hits.filter((h) => proven(h) && h.hit.peerPath).map((h) => h.hit.peerPath));
   const deadRules = new Set(ctx.rules.filter((r) => r.peers.length > 0 && r.peers.every((p) => deadPeers.has(p.path))).map((r) => r.path));
 
   const order = new Map(allRules.map((r, i) => [r.id, i]));
@@ -74,7 +85,8 @@ export function evaluateNetworkPolicy(
       const message = whole
         ? `${hit.message} No peer of ${rulePathOf(hit.peerPath!)} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
         : hit.message;
-      return { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
+      const finding: Finding = { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
+      return rule.certainty === "provable" ? withPremises(finding, hit.premises ?? []) : finding;
     })
     .sort((a, b) => comparePaths(a.path, b.path) || (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0));
   return { findings, inputErrors: [], ruleFailures };

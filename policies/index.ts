@@ -4,16 +4,22 @@ export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, ty
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
 export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
+export { isLabelledLocal, namespacesNotLabelledLocal } from "./premises.js";
+export { evaluateNetworkPolicyUpdate, ratchetFindings } from "./ratchet.js";
+export type { Cni } from "./config/types.js";
 export { rules, ruleById } from "./rules/registry.js";
 export type { Rule } from "./rules/rule.js";
-export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./baseline.js";
+export { buildBaselinePolicy, baselineStatus, baselineDrifted, canonicalJson, type BaselineStatus, isManagedPolicy, optOutLabel, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER, type ManagedObject } from "./baseline.js";
 export {
   checkNamespace,
   checkManagedPolicyChange,
+  CLEANUP_USERS,
+  checkManagedPolicyClaim,
   clusterLabelPatch,
   isPrivileged,
   type GuardrailId,
   type JsonPatchOp,
+  type ManagedPolicyChangeContext,
   type UserInfo,
 } from "./guardrails.js";
 export type * from "./types.js";

@@ -21,7 +21,7 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
 const LIST_HINT = "a list (each entry starts with '- ')";
 
 /** JSON Schema type names as a YAML author knows them. */
-const TYPE_NAMES: Readonly<Record<string, string>> = {
+export const TYPE_NAMES: Readonly<Record<string, string>> = {
   array: LIST_HINT,
   object: "a map (key: value entries)",
   string: "a string",
@@ -32,7 +32,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** What a value is, in the same words: "a map", "a decimal number", "null". */
-function kindOf(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a map";

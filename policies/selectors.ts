@@ -81,9 +81,14 @@ export function contradictoryKeys(selector: LabelSelector): string[] {
  * (other labels unconstrained)?
  */
 export function canMatchWith(selector: LabelSelector, key: string, state: LabelState): boolean {
-  const byKey = constraintsOf(selector);
-  for (const [k, c] of byKey) {
-    if (k === key ? !admits(c, state) : !satisfiable(c)) return false;
+  return canMatchWithAll(selector, new Map([[key, state]]));
+}
+
+/** Can the selector match some object whose labels in `states` are as given (other labels unconstrained)? */
+export function canMatchWithAll(selector: LabelSelector, states: ReadonlyMap<string, LabelState>): boolean {
+  for (const [k, c] of constraintsOf(selector)) {
+    const state = states.get(k);
+    if (state ? !admits(c, state) : !satisfiable(c)) return false;
   }
   return true;
 }

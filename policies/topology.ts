@@ -18,7 +18,8 @@ export interface RemoteRanges {
 
 /** The declared multicloud topology as exact address sets, derived once per config. */
 export interface Topology {
-  readonly localName: string;
+  /** Undefined when no config declares it (the built-in default). */
+  readonly localName: string | undefined;
   readonly clusterLabel: string;
   readonly local: { pods: AddressSet; services: AddressSet; nodes: AddressSet; all: AddressSet };
   readonly remotes: readonly RemoteRanges[];

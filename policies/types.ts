@@ -31,6 +31,25 @@ export interface Finding {
   path: string;
   message: string;
   fix: string;
+  /** The premises a provable finding rests on, each with how it was established. Absent for likely rules and guardrails. */
+  premises?: PremiseReport[];
+}
+
+/**
+ * holds: established from the config or the cluster facts. assumed: a cluster-state premise taken on trust
+ * (offline `netguard check`). unknown: nothing declares it either way. fails: known not to hold.
+ * A provable finding denies only when every premise holds or is assumed.
+ */
+export type PremiseStatus = "holds" | "assumed" | "unknown" | "fails";
+
+export interface PremiseReport {
+  /** Stable id, e.g. cluster-name-declared, local-pod-ranges-declared:ipv6, remote-node-ranges-declared:aws-east */
+  id: string;
+  status: PremiseStatus;
+  /** What the premise states, in one sentence. */
+  statement: string;
+  /** When it does not hold: why, and what would establish it (e.g. declare the IPv6 pod range in cluster.podCIDRs). */
+  detail?: string;
 }
 
 /** An object the apiserver itself would reject: reported instead of evaluated. */
@@ -94,8 +113,22 @@ export interface Namespace {
   metadata: ObjectMeta;
 }
 
-/** What the live cluster knows that the object alone does not tell. Absent in offline checks. */
+/** What the live cluster knows that the object alone does not tell. */
 export interface ClusterFacts {
   /** Names of the namespaces that exist in this cluster. */
   localNamespaces?: ReadonlySet<string>;
+  /**
+   * "offline": `netguard check`: cluster-state premises are assumed (and reported as assumed).
+   * "cluster" or absent: cluster-state premises must be established from the facts below; missing = unknown.
+   */
+  origin?: "cluster" | "offline";
+  /**
+   * Local namespaces whose clusterLabel is absent or not this cluster's name: name -> value (undefined = absent).
+   * Undefined = unknown (cache not synced). An empty map = every namespace carries clusterLabel=cluster.name.
+   */
+  namespacesNotLabelledLocal?: ReadonlyMap<string, string | undefined>;
+  /** CNI recognised from the cluster's CRDs by the controller, when it could tell. */
+  detectedCni?: "calico" | "cilium";
+  /** Namespaces being deleted (metadata.deletionTimestamp set), from the controller's namespace cache. */
+  terminatingNamespaces?: ReadonlySet<string>;
 }

@@ -5,11 +5,15 @@ import type { Logger } from "pino";
 import type { CertKeyPair } from "../certs/generate.js";
 import { registerAdmissionRoutes } from "./admission/routes.js";
 import { requireClientCertificates } from "./client-auth.js";
+import { DEFAULT_IN_FLIGHT, limitInFlight, type InFlightLimits } from "./in-flight.js";
 import { parseJsonBody } from "./json.js";
 import type { Metrics } from "./metrics.js";
 import type { ServerState } from "./state.js";
 
-/** An object and its oldObject can each be ~1.5 MiB (etcd's limit) and grow when encoded: leave room. */
+/**
+ * An object and its oldObject can each be ~1.5 MiB (etcd's limit) and grow when encoded as JSON: leave room.
+ * What a body costs in memory is bounded by MAX_JSON_VALUES and the in-flight limits, not by this alone.
+ */
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
 
 export interface AppOptions {
@@ -18,6 +22,7 @@ export interface AppOptions {
   metrics: Metrics;
   logger: Logger;
   bodyLimit?: number;
+  inFlight?: InFlightLimits;
 }
 
 export type App = FastifyInstance<Server>;
@@ -84,6 +89,7 @@ export function buildApp(options: AppOptions): App {
   });
 
   if (state.clientCa) requireClientCertificates(app, state, metrics);
+  limitInFlight(app, options.inFlight ?? DEFAULT_IN_FLIGHT, bodyLimit, metrics);
 
   app.get("/healthz", async () => "ok");
   app.get("/readyz", async (_req, reply) => {

@@ -9,7 +9,7 @@ import { formatProblem, loadConfigFile } from "./config/file.js";
 import { logConfigNotes, watchConfigFile } from "./config/reload.js";
 import { trackConnections } from "./drain.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { ServerState, type FactsProvider, type PodGuardHook } from "./state.js";
+import { ServerState, type FactsProvider, type PodGuardHook, type ReadinessCheck } from "./state.js";
 import { watchFiles, type FileWatch } from "./watch/files.js";
 
 export interface StartOptions {
@@ -31,6 +31,10 @@ export interface StartOptions {
   /** Judges Pod CREATE requests (serve --pod-guard); without it Pods are always admitted. */
   podGuard?: PodGuardHook;
   privilegedUsers?: readonly string[];
+  /** netguard's own username, when it is learned after startup (privileged from then on). */
+  ownUsername?: () => string | undefined;
+  /** More conditions for /readyz besides a valid config and a loaded certificate. */
+  readinessChecks?: readonly ReadinessCheck[];
   /** Called after a new config file version is in force (the controller re-checks baselines). */
   onConfigReload?: (loaded: LoadedConfig) => void;
   /** Fallback poll period for config and certificate files. */
@@ -133,6 +137,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const state = new ServerState(initial.loaded, options.facts, options.privilegedUsers);
   state.configProblems = initial.problems;
   metrics.configLoaded.set(initial.loaded ? 1 : 0);
+  if (options.ownUsername) state.ownUsername = options.ownUsername;
+  state.readinessChecks.push(...(options.readinessChecks ?? []));
   if (options.clientCaPath) {
     try {
       state.clientCa = await loadCaBundle(options.clientCaPath);

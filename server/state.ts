@@ -7,6 +7,9 @@ export type FactsProvider = () => ClusterFacts;
 /** The optional pod guard (`serve --pod-guard`): may a Pod be created in this namespace now? */
 export type PodGuardHook = (namespace: string | undefined) => Promise<{ allowed: boolean; message?: string; warning?: string } | undefined>;
 
+/** Something the server waits for before it is ready: why it is not there yet, or undefined once it is. */
+export type ReadinessCheck = () => string | undefined;
+
 /** What the server runs on right now: swapped whole on reload, read once per request. */
 export class ServerState {
   config: LoadedConfig | undefined;
@@ -22,13 +25,27 @@ export class ServerState {
   /** Set when the pod guard is on; Pod CREATE requests are judged by it. */
   podGuard: PodGuardHook | undefined;
 
+  /** netguard's own username once learned from the cluster (it may arrive after startup); privileged from then on. */
+  ownUsername: () => string | undefined = () => undefined;
+  /** More conditions for readiness (netguard's own identity, self-managed certificates). */
+  readonly readinessChecks: ReadinessCheck[] = [];
+  private withOwn: { own: string; users: readonly string[] } | undefined;
+
   constructor(
     config?: LoadedConfig,
     readonly facts: FactsProvider = () => ({}),
-    /** Usernames treated as privileged besides privilegedGroups, e.g. netguard's own service account. */
-    readonly privilegedUsers: readonly string[] = [],
+    /** Usernames treated as privileged besides privilegedGroups (--privileged-user). */
+    private readonly givenUsers: readonly string[] = [],
   ) {
     this.config = config;
+  }
+
+  /** Usernames treated as privileged besides privilegedGroups: the given ones and netguard's own. */
+  get privilegedUsers(): readonly string[] {
+    const own = this.ownUsername();
+    if (own === undefined || this.givenUsers.includes(own)) return this.givenUsers;
+    if (this.withOwn?.own !== own) this.withOwn = { own, users: [...this.givenUsers, own] };
+    return this.withOwn.users;
   }
 
   /** Why the server is not ready; empty when it is. */
@@ -37,6 +54,10 @@ export class ServerState {
     if (!this.config && this.configProblems.length === 0) reasons.push("no valid configuration loaded");
     if (!this.certificate) reasons.push("no serving certificate loaded");
     else if (this.certificate.notAfter <= now) reasons.push(`serving certificate expired at ${this.certificate.notAfter.toISOString()}`);
+    for (const check of this.readinessChecks) {
+      const reason = check();
+      if (reason) reasons.push(reason);
+    }
     if (this.closing) reasons.push("shutting down");
     return reasons;
   }

@@ -1,14 +1,12 @@
 import { cidrReason, parseCidr } from "../net/cidr.js";
 import { AddressSet } from "../net/address-set.js";
 import { fieldPath, type PathSegment } from "../path.js";
-import { ruleById } from "../rules/registry.js";
-import type { RuleId } from "../types.js";
+import { labelValueErrors, qualifiedNameErrors } from "../validate/names.js";
+import { catalog, isRuleId } from "./catalog.js";
 import type { ClusterRanges, ConfigProblem, GuardrailConfig, RemoteCluster } from "./types.js";
 
 const RANGE_FIELDS = ["podCIDRs", "serviceCIDRs", "nodeCIDRs"] as const;
 const REMOTE_CIDR_FIELDS = [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /**
  * True for the fields the schema accepted (and the fields inside them). A document that failed the
@@ -17,11 +15,11 @@ const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 export type Valid = (path: readonly PathSegment[]) => boolean;
 
 export function isLabelKey(key: string): boolean {
-  return key.length <= 316 && LABEL_KEY.test(key);
+  return qualifiedNameErrors(key).length === 0;
 }
 
 export function isLabelValue(value: string): boolean {
-  return LABEL_VALUE.test(value);
+  return labelValueErrors(value).length === 0;
 }
 
 function checkCidrs(list: readonly string[], at: PathSegment[], valid: Valid): ConfigProblem[] {
@@ -44,10 +42,17 @@ function checkRemote(remote: RemoteCluster, at: PathSegment[], valid: Valid): Co
   return problems;
 }
 
+function checkCni(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
+  const { cni, policyScope } = config.cluster;
+  if (!valid(["cluster", "cni"]) || !valid(["cluster", "policyScope"]) || cni === undefined) return [];
+  if (policyScope !== "cilium-clustermesh" || cni === "cilium") return [];
+  return [{ path: "cluster.cni", message: `policyScope cilium-clustermesh means this cluster runs Cilium; cni ${cni} contradicts it (use cilium or omit cni)` }];
+}
+
 function checkClusters(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
-  const problems = valid(["cluster"]) ? RANGE_FIELDS.flatMap((f) => checkCidrs(config.cluster[f], ["cluster", f], valid)) : [];
+  const problems = valid(["cluster"]) ? [...RANGE_FIELDS.flatMap((f) => checkCidrs(config.cluster[f], ["cluster", f], valid)), ...checkCni(config, valid)] : [];
   if (!valid(["remoteClusters"])) return problems;
-  const names = new Set<string>(valid(["cluster", "name"]) ? [config.cluster.name] : []);
+  const names = new Set<string>(valid(["cluster", "name"]) && config.cluster.name !== undefined ? [config.cluster.name] : []);
   config.remoteClusters.forEach((remote, i) => {
     const at = ["remoteClusters", i];
     if (!valid(at)) return;
@@ -84,7 +89,7 @@ function checkLabels(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
 function checkRuleActions(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
   if (!valid(["rules"])) return [];
   return Object.entries(config.rules).flatMap(([id, action]) => {
-    const rule = ruleById(id as RuleId);
+    const rule = isRuleId(id) ? catalog[id] : undefined;
     if (!rule || !valid(["rules", id]) || action !== "deny" || rule.certainty === "provable") return [];
     return [{ path: fieldPath(["rules", id]), message: `deny is only allowed for provable rules; ${id} is likely (a warning at most): use warn or off` }];
   });

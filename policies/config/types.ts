@@ -10,9 +10,15 @@ export interface ClusterRanges {
   nodeCIDRs: string[];
 }
 
+/** Whose semantics the provable rules may take as premises; generic: no CNI-specific premise holds. */
+export type Cni = "generic" | "calico" | "cilium";
+
 export interface LocalCluster extends ClusterRanges {
-  name: string;
+  /** Undefined only in the built-in default (no config): then no rule that rests on the cluster name denies. */
+  name?: string;
   policyScope: PolicyScope;
+  /** Filled by loadConfig: cilium when policyScope is cilium-clustermesh, otherwise generic, unless declared. */
+  cni: Cni;
 }
 
 export interface RemoteCluster extends ClusterRanges {

@@ -55,6 +55,11 @@ export class AddressSet {
     return new AddressSet(other.v4.length > 0 ? this.v4 : [], other.v6.length > 0 ? this.v6 : []);
   }
 
+  /** The address families in which this set has addresses. */
+  families(): Family[] {
+    return ([4, 6] as const).filter((f) => this.side(f).length > 0);
+  }
+
   /** Number of addresses in one family. */
   size(family: Family): bigint {
     return this.side(family).reduce((n, [a, b]) => n + (b - a + 1n), 0n);
@@ -97,6 +102,17 @@ export class AddressSet {
     }
     return out;
   }
+}
+
+const MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96, IPv4-mapped IPv6 addresses
+
+/**
+ * The IPv4 range a Go-based CNI reads an IPv4-mapped IPv6 block (::ffff:10.100.0.0/112) as: Go's net.ParseCIDR
+ * keeps the 16-byte form and IP.To4() then yields the IPv4 address. Undefined for any other block.
+ */
+export function ipv4Reading(c: Cidr): Cidr | undefined {
+  if (c.family !== 6 || c.prefix < 96 || c.start >> 32n !== 0xffffn) return undefined;
+  return { ...c, family: 4, start: c.start - MAPPED_PREFIX, end: c.end - MAPPED_PREFIX, prefix: c.prefix - 96 };
 }
 
 function normalize(intervals: Interval[]): Interval[] {

@@ -11,90 +11,150 @@ export interface Cidr {
   prefix: number;
   /** The text as written, for messages. */
   text: string;
+  /** Written as an IPv4-mapped IPv6 block (::ffff:a.b.c.d/n): family and prefix are the IPv4 ones. */
+  mapped?: boolean;
 }
 
 export const familyBits = (family: Family): number => (family === 4 ? 32 : 128);
 
 /**
- * Parses an IPv4 dotted quad the way Kubernetes' ParseIPSloppy does:
- * leading zeros are tolerated and read as decimal (legacy objects may carry them).
+ * Go's digit and hex readers (k8s.io/utils/net, forked from Go 1.16's net): any number of leading
+ * zeros, a value capped while reading. Return the value and the characters read, or undefined.
  */
-function parseIPv4(text: string): bigint | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^[0-9]{1,3}$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    value = (value << 8n) | BigInt(octet);
+const BIG = 0xffffff;
+function readDigits(text: string, radix: 10 | 16): [number, number] | undefined {
+  let n = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const d = radix === 10 ? "0123456789".indexOf(text[i]!) : "0123456789abcdef".indexOf(text[i]!.toLowerCase());
+    if (d < 0) break;
+    n = n * radix + d;
+    if (n >= BIG) return undefined;
   }
-  return value;
+  return i === 0 ? undefined : [n, i];
 }
 
-function parseIPv6(text: string): bigint | undefined {
-  if (text.includes("%")) return undefined; // zones are not valid in a CIDR
-  let head = text;
-  let tailGroups: number[] = [];
-  const lastColon = text.lastIndexOf(":");
-  if (text.includes(".")) {
-    const v4 = parseIPv4(text.slice(lastColon + 1));
-    if (v4 === undefined) return undefined;
-    tailGroups = [Number(v4 >> 16n), Number(v4 & 0xffffn)];
-    head = text.slice(0, lastColon + 1);
-    if (head.endsWith(":") && !head.endsWith("::")) head = head.slice(0, -1);
-  }
-  const halves = head.split("::");
-  if (halves.length > 2) return undefined;
-  const groupsOf = (s: string): number[] | undefined => {
-    if (s === "") return [];
-    const out: number[] = [];
-    for (const g of s.split(":")) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
+/**
+ * An IPv4 dotted quad as the apiserver's ParseIPSloppy reads it: each octet decimal, leading zeros
+ * tolerated (legacy objects carry them), so "010.0.0.0001" is 10.0.0.1. Returns the value and the rest.
+ */
+function readIPv4(text: string): { value: bigint; rest: string } | undefined {
+  let s = text;
+  let value = 0n;
+  for (let i = 0; i < 4; i++) {
+    if (i > 0) {
+      if (s[0] !== ".") return undefined;
+      s = s.slice(1);
     }
-    return out;
-  };
-  const left = groupsOf(halves[0] ?? "");
-  const right = halves.length === 2 ? groupsOf(halves[1] ?? "") : [];
-  if (!left || !right) return undefined;
-  const given = left.length + right.length + tailGroups.length;
-  let groups: number[];
-  if (halves.length === 2) {
-    if (given > 7) return undefined;
-    groups = [...left, ...new Array<number>(8 - given).fill(0), ...right, ...tailGroups];
-  } else {
-    if (given !== 8) return undefined;
-    groups = [...left, ...tailGroups];
+    const read = readDigits(s, 10);
+    if (!read || read[0] > 255) return undefined;
+    value = (value << 8n) | BigInt(read[0]);
+    s = s.slice(read[1]);
   }
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
+  return { value, rest: s };
+}
+
+function parseIPv4(text: string): bigint | undefined {
+  const read = readIPv4(text);
+  return read && read.rest === "" ? read.value : undefined;
+}
+
+/** IPv6 as Go's parseIPv6 reads it: groups of any length up to 0xffff, one "::", a dotted IPv4 tail. */
+function parseIPv6(text: string): bigint | undefined {
+  const bytes: number[] = new Array<number>(16).fill(0);
+  let s = text;
+  let ellipsis = -1;
+  if (s.startsWith("::")) {
+    ellipsis = 0;
+    s = s.slice(2);
+    if (s === "") return 0n;
+  }
+  let i = 0;
+  while (i < 16) {
+    const read = readDigits(s, 16);
+    if (!read || read[0] > 0xffff) return undefined;
+    const [n, c] = read;
+    if (s[c] === ".") {
+      if ((ellipsis < 0 && i !== 12) || i + 4 > 16) return undefined;
+      const v4 = parseIPv4(s);
+      if (v4 === undefined) return undefined;
+      for (let k = 0; k < 4; k++) bytes[i + k] = Number((v4 >> BigInt(24 - 8 * k)) & 0xffn);
+      s = "";
+      i += 4;
+      break;
+    }
+    bytes[i] = n >> 8;
+    bytes[i + 1] = n & 0xff;
+    i += 2;
+    s = s.slice(c);
+    if (s === "") break;
+    if (s[0] !== ":" || s.length === 1) return undefined;
+    s = s.slice(1);
+    if (s[0] === ":") {
+      if (ellipsis >= 0) return undefined;
+      ellipsis = i;
+      s = s.slice(1);
+      if (s === "") break;
+    }
+  }
+  if (s !== "") return undefined;
+  if (i < 16) {
+    if (ellipsis < 0) return undefined;
+    const n = 16 - i;
+    for (let j = i - 1; j >= ellipsis; j--) bytes[j + n] = bytes[j]!;
+    for (let j = ellipsis + n - 1; j >= ellipsis; j--) bytes[j] = 0;
+  } else if (ellipsis >= 0) {
+    return undefined; // "::" must stand for at least one group
+  }
+  return bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
 }
 
 export function parseIP(text: string): { family: Family; value: bigint } | undefined {
-  if (text.includes(":")) {
-    const value = parseIPv6(text);
-    return value === undefined ? undefined : { family: 6, value };
+  if (typeof text !== "string") return undefined;
+  for (const ch of text) {
+    if (ch === ".") {
+      const value = parseIPv4(text);
+      return value === undefined ? undefined : { family: 4, value };
+    }
+    if (ch === ":") {
+      const value = parseIPv6(text);
+      return value === undefined ? undefined : { family: 6, value };
+    }
   }
-  const value = parseIPv4(text);
-  return value === undefined ? undefined : { family: 4, value };
+  return undefined;
 }
 
-/** Parses "addr/prefix"; host bits are cleared, as the apiserver's sloppy parser does. */
+/**
+ * Parses "addr/prefix" as the apiserver does (ParseCIDRSloppy): leading zeros anywhere, prefix
+ * length included ("/0008"), host bits cleared. A block whose network is an IPv4-mapped IPv6
+ * address (::ffff:10.0.0.0/104) is the IPv4 block it maps, as Go's net package treats it (and
+ * prints it: 10.0.0.0/8); `mapped` records that it was written that way.
+ */
 export function parseCidr(text: string): Cidr | undefined {
   if (typeof text !== "string") return undefined;
   const slash = text.indexOf("/");
-  if (slash < 0 || text.trim() !== text) return undefined;
-  const ip = parseIP(text.slice(0, slash));
+  if (slash < 0) return undefined;
+  const addr = text.slice(0, slash);
+  const v4 = parseIPv4(addr);
+  const ip = v4 !== undefined ? { family: 4 as Family, value: v4 } : ((v6) => (v6 === undefined ? undefined : { family: 6 as Family, value: v6 }))(parseIPv6(addr));
   const prefixText = text.slice(slash + 1);
-  if (!ip || !/^[0-9]{1,3}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
+  const read = readDigits(prefixText, 10);
+  if (!ip || !read || read[1] !== prefixText.length) return undefined;
+  const prefix = read[0];
   const bits = familyBits(ip.family);
   if (prefix > bits) return undefined;
   const hostBits = BigInt(bits - prefix);
-  const size = 1n << hostBits;
   const start = (ip.value >> hostBits) << hostBits;
-  return { family: ip.family, start, end: start + size - 1n, prefix, text };
+  if (ip.family === 6 && start >> 32n === 0xffffn && prefix >= 96) {
+    const v4Host = BigInt(128 - prefix);
+    const v4Start = start & 0xffffffffn;
+    return { family: 4, start: v4Start, end: v4Start + (1n << v4Host) - 1n, prefix: prefix - 96, text, mapped: true };
+  }
+  return { family: ip.family, start, end: start + (1n << hostBits) - 1n, prefix, text };
 }
+
+/** The prefix length as written: IPv4-mapped blocks count in IPv6 bits, as the apiserver compares them. */
+export const writtenPrefix = (c: Cidr): number => (c.mapped ? c.prefix + 96 : c.prefix);
 
 export function cidrReason(text: unknown): string {
   if (typeof text !== "string") return "must be a string in CIDR notation (for example 10.0.0.0/16 or fd00::/64)";

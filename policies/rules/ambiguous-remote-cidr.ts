@@ -1,11 +1,9 @@
+import { catalog } from "../config/catalog.js";
 import { describeRemoteRanges } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 export const ambiguousRemoteCidr: Rule = {
-  id: "ambiguous-remote-cidr",
-  title: "ipBlock names a remote range that overlaps this cluster's own ranges",
-  certainty: "likely",
-  defaultAction: "warn",
+  ...catalog["ambiguous-remote-cidr"],
   check(ctx) {
     const { topology } = ctx;
     return ctx.peers.flatMap((peer) => {

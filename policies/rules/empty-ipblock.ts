@@ -1,11 +1,9 @@
+import { catalog } from "../config/catalog.js";
 import { peersFieldOf, removePeerAdvice } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 export const emptyIpBlock: Rule = {
-  id: "empty-ipblock",
-  title: "ipBlock whose except entries cover its whole cidr",
-  certainty: "provable",
-  defaultAction: "deny",
+  ...catalog["empty-ipblock"],
   check(ctx) {
     return ctx.peers.flatMap((peer) => {
       if (!peer.ipBlock || !peer.ipBlock.range.isEmpty()) return [];

@@ -1,3 +1,4 @@
+import { catalog } from "../config/catalog.js";
 import type { PeerView } from "../context.js";
 import type { AddressSet } from "../net/address-set.js";
 import { peersFieldOf } from "./advice.js";
@@ -15,10 +16,7 @@ function fixFor(peer: PeerView, range: AddressSet, overlap: AddressSet): string 
 }
 
 export const ipblockLocalPods: Rule = {
-  id: "ipblock-local-pods",
-  title: "ipBlock overlaps this cluster's pod ranges",
-  certainty: "likely",
-  defaultAction: "warn",
+  ...catalog["ipblock-local-pods"],
   check(ctx) {
     const pods = ctx.topology.local.pods;
     return ctx.peers.flatMap((peer) => {

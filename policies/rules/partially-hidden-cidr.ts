@@ -1,3 +1,4 @@
+import { catalog } from "../config/catalog.js";
 import { addressAlternative, describeRemoteRanges, remotesOverlapping } from "./advice.js";
 import type { Rule } from "./rule.js";
 
@@ -5,10 +6,7 @@ import type { Rule } from "./rule.js";
 const MOSTLY_HIDDEN = 0.5;
 
 export const partiallyHiddenCidr: Rule = {
-  id: "partially-hidden-cidr",
-  title: "part of an ipBlock names remote addresses that NAT hides from this cluster",
-  certainty: "likely",
-  defaultAction: "warn",
+  ...catalog["partially-hidden-cidr"],
   check(ctx) {
     const { topology } = ctx;
     return ctx.peers.flatMap((peer) => {

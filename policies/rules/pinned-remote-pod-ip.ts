@@ -1,3 +1,4 @@
+import { catalog } from "../config/catalog.js";
 import { familyBits } from "../net/cidr.js";
 import { ipBlockChoices } from "./advice.js";
 import type { Rule } from "./rule.js";
@@ -6,10 +7,7 @@ import type { Rule } from "./rule.js";
 const PINNED_HOST_BITS = 4;
 
 export const pinnedRemotePodIp: Rule = {
-  id: "pinned-remote-pod-ip",
-  title: "narrow ipBlock pinned to individual pod addresses of a routed remote cluster",
-  certainty: "likely",
-  defaultAction: "warn",
+  ...catalog["pinned-remote-pod-ip"],
   check(ctx) {
     return ctx.peers.flatMap((peer) => {
       if (!peer.ipBlock) return [];

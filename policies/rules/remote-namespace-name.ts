@@ -1,3 +1,4 @@
+import { catalog } from "../config/catalog.js";
 import { requiredValues } from "../selectors.js";
 import { addressAlternative, peersFieldOf } from "./advice.js";
 import type { Rule } from "./rule.js";
@@ -7,11 +8,7 @@ const NAME_LABEL = "kubernetes.io/metadata.name";
 const BUILT_IN = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 export const remoteNamespaceName: Rule = {
-  id: "remote-namespace-name",
-  title: "namespaceSelector names only namespaces that exist in a remote cluster, not here",
-  certainty: "likely",
-  defaultAction: "warn",
-  remoteSelectorRule: true,
+  ...catalog["remote-namespace-name"],
   check(ctx) {
     const own = ctx.policy.metadata.namespace;
     const local = ctx.facts.localNamespaces;

@@ -1,25 +1,18 @@
+import type { RuleInfo } from "../config/catalog.js";
 import type { PolicyContext } from "../context.js";
-import type { Certainty, RuleAction, RuleId } from "../types.js";
+import type { PremiseReport } from "../types.js";
 
-/** What a rule reports; the engine adds the rule id and the configured action. */
+/** What a rule reports; the engine adds the rule id, the configured action and the premises' status. */
 export interface RuleHit {
   path: string;
   message: string;
   fix: string;
   /** Set when the hit makes a whole peer ineffective (e.g. spec.ingress[0].from[1]). */
   peerPath?: string;
+  /** The premises this hit rests on (established in premises.ts); a provable hit denies only when all hold. */
+  premises?: readonly PremiseReport[];
 }
 
-export interface Rule {
-  readonly id: RuleId;
-  /** One line, shown in listings and SARIF. */
-  readonly title: string;
-  readonly certainty: Certainty;
-  readonly defaultAction: RuleAction;
-  /**
-   * Reasons about pod/namespace selectors across clusters, which only holds when the CNI
-   * resolves selectors locally (policyScope local-only).
-   */
-  readonly remoteSelectorRule?: boolean;
+export interface Rule extends RuleInfo {
   check(ctx: PolicyContext): RuleHit[];
 }

@@ -1,3 +1,4 @@
+import { catalog } from "../config/catalog.js";
 import { contradictoryKeys, type LabelSelector } from "../selectors.js";
 import { removePeerAdvice, peersFieldOf } from "./advice.js";
 import type { RuleHit, Rule } from "./rule.js";
@@ -9,10 +10,7 @@ function contradiction(selector: LabelSelector | undefined): string | undefined 
 }
 
 export const unsatisfiableSelector: Rule = {
-  id: "unsatisfiable-selector",
-  title: "label selector whose requirements contradict each other",
-  certainty: "provable",
-  defaultAction: "deny",
+  ...catalog["unsatisfiable-selector"],
   check(ctx) {
     const hits: RuleHit[] = [];
     const own = contradiction(ctx.policy.spec.podSelector);

@@ -1,80 +1,62 @@
-/** Structure of networking.k8s.io/v1 NetworkPolicy spec, as the apiserver decodes it (unknown fields are errors). */
-const selector = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    matchLabels: { type: "object", additionalProperties: { type: "string" } },
-    matchExpressions: {
-      type: "array",
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["key", "operator"],
-        properties: {
-          key: { type: "string" },
-          operator: { enum: ["In", "NotIn", "Exists", "DoesNotExist"] },
-          values: { type: "array", items: { type: "string" } },
-        },
+/** networking.k8s.io/v1 NetworkPolicy as Go types (k8s.io/api v0.34): every field the apiserver decodes. */
+import type { GoType } from "./decode.js";
+
+const labelSelector: GoType = {
+  struct: {
+    matchLabels: { map: "string" },
+    matchExpressions: { slice: { struct: { key: "string", operator: "string", values: { slice: "string" } } } },
+  },
+  pointer: true,
+};
+
+export const objectMetaType: GoType = {
+  struct: {
+    name: "string",
+    generateName: "string",
+    namespace: "string",
+    selfLink: "string",
+    uid: "string",
+    resourceVersion: "string",
+    generation: "int64",
+    creationTimestamp: "time",
+    deletionTimestamp: "time",
+    deletionGracePeriodSeconds: "int64",
+    labels: { map: "string" },
+    annotations: { map: "string" },
+    ownerReferences: {
+      slice: { struct: { apiVersion: "string", kind: "string", name: "string", uid: "string", controller: "bool", blockOwnerDeletion: "bool" } },
+    },
+    finalizers: { slice: "string" },
+    managedFields: {
+      slice: {
+        struct: { manager: "string", operation: "string", apiVersion: "string", time: "time", fieldsType: "string", fieldsV1: "json", subresource: "string" },
       },
     },
   },
 };
 
-const peer = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    podSelector: selector,
-    namespaceSelector: selector,
-    ipBlock: {
-      type: "object",
-      additionalProperties: false,
-      required: ["cidr"],
-      properties: { cidr: { type: "string" }, except: { type: "array", items: { type: "string" } } },
-    },
+const peer: GoType = {
+  struct: {
+    podSelector: labelSelector,
+    namespaceSelector: labelSelector,
+    ipBlock: { struct: { cidr: "string", except: { slice: "string" } }, pointer: true },
   },
 };
 
-const port = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    protocol: { enum: ["TCP", "UDP", "SCTP"] },
-    port: { type: ["integer", "string"] },
-    endPort: { type: "integer" },
-  },
-};
+const ports: GoType = { slice: { struct: { protocol: "string", port: "intOrString", endPort: "int32" } } };
 
-const rule = (peersField: "from" | "to") => ({
-  type: "object",
-  additionalProperties: false,
-  properties: { [peersField]: { type: "array", items: peer }, ports: { type: "array", items: port } },
-});
-
-export const networkPolicySchema = {
-  type: "object",
-  required: ["metadata", "spec"],
-  properties: {
-    apiVersion: { const: "networking.k8s.io/v1" },
-    kind: { const: "NetworkPolicy" },
-    metadata: {
-      type: "object",
-      properties: {
-        name: { type: "string" },
-        namespace: { type: "string" },
-        labels: { type: "object", additionalProperties: { type: "string" } },
-        annotations: { type: "object", additionalProperties: { type: "string" } },
-      },
-    },
+export const networkPolicyType: GoType = {
+  struct: {
+    apiVersion: "string",
+    kind: "string",
+    metadata: objectMetaType,
     spec: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        podSelector: selector,
-        policyTypes: { type: "array", maxItems: 2, items: { enum: ["Ingress", "Egress"] } },
-        ingress: { type: "array", items: rule("from") },
-        egress: { type: "array", items: rule("to") },
+      struct: {
+        podSelector: { ...labelSelector, pointer: false },
+        policyTypes: { slice: "string" },
+        ingress: { slice: { struct: { from: { slice: peer }, ports } } },
+        egress: { slice: { struct: { to: { slice: peer }, ports } } },
       },
     },
   },
-} as const;
+};

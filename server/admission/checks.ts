@@ -1,8 +1,10 @@
 import {
   checkManagedPolicyChange,
+  checkManagedPolicyClaim,
   checkNamespace,
   clusterLabelPatch,
   evaluateNetworkPolicy,
+  evaluateNetworkPolicyUpdate,
   type ClusterFacts,
   type JsonPatchOp,
   type LoadedConfig,
@@ -50,10 +52,17 @@ export function validateRequest(request: AdmissionRequest, ctx: CheckContext): V
   const { operation, userInfo } = request;
   if (isNetworkPolicy(request)) {
     if (operation === "UPDATE" || operation === "DELETE") {
-      result.findings.push(...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
+      result.findings.push(
+        ...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers, { object: labelled(request.object), facts: ctx.facts }),
+      );
     }
     if (operation === "CREATE" || operation === "UPDATE") {
-      const evaluation = evaluateNetworkPolicy(request.object, ctx.loaded, ctx.facts);
+      result.findings.push(...checkManagedPolicyClaim(operation, labelled(request.object), labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
+      // An UPDATE is denied only for what it introduces (policies/ratchet.ts); DELETE is never judged by rules.
+      const evaluation =
+        operation === "UPDATE"
+          ? evaluateNetworkPolicyUpdate(request.object, request.oldObject, ctx.loaded, ctx.facts)
+          : evaluateNetworkPolicy(request.object, ctx.loaded, ctx.facts);
       result.findings.push(...evaluation.findings);
       result.ruleFailures = evaluation.ruleFailures;
       if (evaluation.inputErrors.length > 0) result.notices.push(inputErrorNotice("NetworkPolicy", evaluation.inputErrors));

@@ -31,6 +31,8 @@ export interface CheckReport {
   objects: number;
   /** Objects of other kinds, not evaluated. */
   skipped: number;
+  /** The skipped objects by "apiVersion Kind", when they were counted that way. */
+  skippedKinds?: Record<string, number>;
 }
 
 export function refOf(object: unknown): ObjectRef {
@@ -42,19 +44,41 @@ export function refOf(object: unknown): ObjectRef {
   return ref;
 }
 
-export const isNetworkPolicy = (object: unknown): boolean =>
-  typeof object === "object" && object !== null && (object as { kind?: unknown }).kind === "NetworkPolicy";
+const NETWORKING = "networking.k8s.io";
+
+/** What netguard does with an object: evaluate it, refuse it as Kubernetes would, or skip it (another kind or API group). */
+export function classify(object: unknown): "evaluate" | "skip" | { error: string } {
+  const o = (typeof object === "object" && object !== null ? object : {}) as { apiVersion?: unknown; kind?: unknown };
+  if (o.kind !== "NetworkPolicy") return "skip";
+  if (o.apiVersion === `${NETWORKING}/v1`) return "evaluate";
+  if (typeof o.apiVersion === "string" && o.apiVersion.startsWith(`${NETWORKING}/`)) {
+    return { error: `the apiserver serves NetworkPolicy only as ${NETWORKING}/v1, not ${o.apiVersion}` };
+  }
+  return "skip";
+}
+
+const kindKey = (object: unknown): string => {
+  const o = (typeof object === "object" && object !== null ? object : {}) as { apiVersion?: unknown; kind?: unknown };
+  return `${typeof o.apiVersion === "string" ? o.apiVersion : "(no apiVersion)"} ${typeof o.kind === "string" ? o.kind : "(no kind)"}`;
+};
 
 export function checkObjects(items: readonly LocatedObject[], loaded: LoadedConfig, facts: ClusterFacts = {}): CheckReport {
   const report: CheckReport = { findings: [], errors: [], objects: 0, skipped: 0 };
   for (const item of items) {
-    if (!isNetworkPolicy(item.object)) {
+    const verdict = classify(item.object);
+    if (verdict === "skip") {
       report.skipped++;
+      const key = kindKey(item.object);
+      report.skippedKinds = { ...report.skippedKinds, [key]: (report.skippedKinds?.[key] ?? 0) + 1 };
       continue;
     }
     report.objects++;
     const object = refOf(item.object);
     const where = (path: string): Location => ({ source: item.source, line: item.lineOf?.(path) ?? item.line });
+    if (verdict !== "evaluate") {
+      report.errors.push({ object, path: "apiVersion", message: verdict.error, ...where("apiVersion") });
+      continue;
+    }
     const result = evaluateNetworkPolicy(item.object, loaded, facts);
     for (const e of result.inputErrors) report.errors.push({ object, path: e.path, message: e.message, ...where(e.path) });
     for (const f of result.ruleFailures) report.errors.push({ object, message: `internal error in rule ${f.rule}: ${f.error}`, ...where("") });

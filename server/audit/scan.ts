@@ -1,5 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
-import { auditNamespace, type LoadedConfig, type Namespace, type NetworkPolicy } from "../../policies/index.js";
+import { auditNamespace, namespacesNotLabelledLocal, type LoadedConfig, type Namespace, type NetworkPolicy } from "../../policies/index.js";
 import { checkObjects, refOf, type CheckReport } from "./report.js";
 
 /** What an audit looks at: every Namespace and every NetworkPolicy of the cluster. */
@@ -13,6 +13,8 @@ const withKind = <T extends object>(o: T, apiVersion: string, kind: string): T =
 /** The audit in steps, so that a caller can pause between them. */
 function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: number): Generator<void, CheckReport> {
   const localNamespaces = new Set(snapshot.namespaces.map((n) => n.metadata?.name ?? ""));
+  const { clusterLabel, cluster } = loaded.config;
+  const facts = { origin: "cluster", localNamespaces, namespacesNotLabelledLocal: namespacesNotLabelledLocal(snapshot.namespaces, clusterLabel, cluster.name) } as const;
   // Objects from a list call carry no kind; the engine expects it.
   const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
   const report: CheckReport = { findings: [], errors: [], objects: 0, skipped: 0 };
@@ -20,7 +22,7 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
     const part = checkObjects(
       policies.slice(i, i + chunk).map((object) => ({ object })),
       loaded,
-      { localNamespaces },
+      facts,
     );
     report.findings.push(...part.findings);
     report.errors.push(...part.errors);

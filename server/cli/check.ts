@@ -53,7 +53,8 @@ export async function run(argv: string[]): Promise<number> {
     objects.push(...read.objects);
     problems.push(...read.problems);
   }
-  const report = checkObjects(objects, loaded);
+  // Offline: no cluster to establish cluster-state premises from, so they are assumed and the output says so.
+  const report = checkObjects(objects, loaded, { origin: "offline" });
   report.errors.unshift(...problems.map((p) => ({ source: p.source, line: p.line, message: p.message })));
   printReport(report, output);
   return exitCodeOf(report);

@@ -1,8 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { LineCounter, parseAllDocuments, type Document } from "yaml";
 import { parsePath } from "../../policies/index.js";
-import { yamlMessage } from "../config/file.js";
+import { decodeManifests, type DecodedDocument } from "./kube-yaml.js";
 
 /** One Kubernetes object read from a file, with a way to find the line of any of its fields. */
 export interface SourceObject {
@@ -56,43 +55,43 @@ function readStdin(): Promise<string> {
   });
 }
 
-function objectsOf(doc: Document, source: string, counter: LineCounter): SourceObject[] {
-  const lineAt = (segments: (string | number)[]): number => {
-    for (let n = segments.length; n >= 0; n--) {
-      const node = doc.getIn(segments.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return counter.linePos(node.range[0]).line;
-    }
-    return 1;
-  };
+const isMapping = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+function objectsOf(doc: DecodedDocument, source: string): { objects: SourceObject[]; problems: ReadProblem[] } {
   const make = (object: unknown, prefix: (string | number)[]): SourceObject => ({
     source,
-    line: lineAt(prefix),
+    line: doc.lineOf(prefix),
     object,
-    lineOf: (path) => lineAt([...prefix, ...parsePath(path)]),
+    lineOf: (path) => doc.lineOf([...prefix, ...parsePath(path)]),
   });
-  const value: unknown = doc.toJS();
-  if (value === null || value === undefined) return [];
-  const list = value as { kind?: unknown; items?: unknown };
-  if (typeof list === "object" && typeof list.kind === "string" && list.kind.endsWith("List") && Array.isArray(list.items)) {
-    return list.items.map((item, i) => make(item, ["items", i]));
+  const { value } = doc;
+  if (!isMapping(value)) {
+    const what = Array.isArray(value) ? "a list" : `a ${typeof value === "string" ? "string" : typeof value}`;
+    return { objects: [], problems: [{ source, line: doc.line, message: `this document is ${what}, not a Kubernetes object (kubectl refuses it)` }] };
   }
-  return [make(value, [])];
+  if (typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items)) {
+    const objects: SourceObject[] = [];
+    const problems: ReadProblem[] = [];
+    value.items.forEach((item, i) => {
+      if (isMapping(item)) objects.push(make(item, ["items", i]));
+      else problems.push({ source, line: doc.lineOf(["items", i]), message: `items[${i}] is not a Kubernetes object` });
+    });
+    return { objects, problems };
+  }
+  return { objects: [make(value, [])], problems: [] };
 }
 
-/** Parses YAML or JSON text (multi-document, `kind: List` expanded). */
+/** Parses YAML or JSON text (multi-document, `kind: List` expanded) as kubectl reads it. */
 export function parseObjects(text: string, source: string): { objects: SourceObject[]; problems: ReadProblem[] } {
-  const counter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
+  const decoded = decodeManifests(text);
   const objects: SourceObject[] = [];
-  const problems: ReadProblem[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const errors = "errors" in doc ? doc.errors : [];
-    if (errors.length > 0) {
-      for (const e of errors) problems.push({ source, line: e.linePos?.[0].line, message: yamlMessage(e.message) });
-      continue;
-    }
-    objects.push(...objectsOf(doc as Document, source, counter));
+  const problems: ReadProblem[] = decoded.problems.map((p) => ({ source, line: p.line, message: p.message }));
+  for (const doc of decoded.documents) {
+    const read = objectsOf(doc, source);
+    objects.push(...read.objects);
+    problems.push(...read.problems);
   }
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { objects, problems };
 }
 

@@ -1,9 +1,9 @@
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import { hostname } from "node:os";
 import type { SelfManagedCerts } from "../../certs/self-managed.js";
 import type { Controller } from "../controller/index.js";
 import { Command } from "./args.js";
-import { ownUsername } from "../kube/identity.js";
+import type { OwnIdentity } from "../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
 
 const USAGE = `usage: netguard serve [options]
@@ -57,22 +57,6 @@ const options = {
 const command = new Command("serve", USAGE);
 const usageError = (message: string) => command.usageError(message);
 
-async function privilegedUsers(flagged: string[], kubeconfig: string | undefined, logger: Logger): Promise<string[]> {
-  const users = [...flagged];
-  if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) return users;
-  try {
-    const { loadKubeConfig } = await import("../kube/client.js");
-    const own = await ownUsername(loadKubeConfig(kubeconfig));
-    if (own) {
-      users.push(own);
-      logger.info({ username: own }, "netguard's own identity counts as privileged");
-    }
-  } catch (error) {
-    logger.warn({ error: error instanceof Error ? error.message : String(error) }, "could not learn netguard's own identity from the cluster; use --privileged-user");
-  }
-  return users;
-}
-
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -110,7 +94,14 @@ export async function run(argv: string[]): Promise<number> {
   // Listen for signals before starting anything: a SIGTERM during startup still shuts down cleanly.
   const signalled = untilSignal();
   let certs: SelfManagedCerts | undefined;
+  let identity: OwnIdentity | undefined;
   try {
+    if (inCluster) {
+      // Asked until the apiserver answers; the replica is not ready before (server/kube/identity.ts).
+      const { loadKubeConfig } = await import("../kube/client.js");
+      const { learnOwnUsername } = await import("../kube/identity.js");
+      identity = await learnOwnUsername(loadKubeConfig(values.kubeconfig), { log: logger });
+    }
     if (values["self-managed-certs"]) {
       if (!inCluster) throw new StartupError("--self-managed-certs needs cluster credentials (--kubeconfig or a pod's service account)");
       const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
@@ -130,7 +121,9 @@ export async function run(argv: string[]): Promise<number> {
       port,
       host: values.host,
       logger,
-      privilegedUsers: await privilegedUsers(values["privileged-user"] ?? [], values.kubeconfig, logger),
+      privilegedUsers: values["privileged-user"] ?? [],
+      ownUsername: () => identity?.username,
+      readinessChecks: [() => identity?.pending, () => certs?.pending()],
       facts: () => controller?.facts() ?? {},
       onConfigReload: () => (controller ? controller.configChanged() : launchController?.()),
       ...(values["pod-guard"] ? { podGuard: async (namespace: string | undefined) => controller?.podGuard?.(namespace) } : {}),
@@ -157,12 +150,14 @@ export async function run(argv: string[]): Promise<number> {
     }
     const signal = await signalled;
     logger.info({ signal }, "shutting down: finishing requests in flight");
+    identity?.stop();
     await controller?.stop();
     await certs?.stop();
     await server.close();
     logger.info("stopped");
     return 0;
   } catch (error) {
+    identity?.stop();
     await certs?.stop();
     if (!(error instanceof StartupError)) throw error;
     process.stderr.write(`netguard serve: ${error.message}\n`);

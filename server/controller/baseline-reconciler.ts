@@ -4,6 +4,7 @@ import {
   baselineStatus,
   buildBaselinePolicy,
   isManagedPolicy,
+  NETGUARD_FIELD_MANAGER,
   type NetworkPolicy,
 } from "../../policies/index.js";
 import { apiErrorMessage, apiStatus } from "../kube/client.js";
@@ -13,8 +14,6 @@ import { WorkQueue } from "./work-queue.js";
 export interface BaselineReconcilerDeps extends ControllerContext {
   core: k8s.CoreV1Api;
   networking: k8s.NetworkingV1Api;
-  /** Field manager recorded on every write. */
-  fieldManager?: string;
   concurrency?: number;
 }
 
@@ -23,7 +22,9 @@ const mergePatch = k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergeP
 /**
  * Keeps the baseline NetworkPolicy in every protected namespace exactly as configured:
  * creates it, repairs drift and deletion, removes it on opt-out. It also backfills the cluster
- * label on namespaces that predate netguard. In audit mode it writes nothing.
+ * label on namespaces that predate netguard. In audit mode it writes nothing. It writes, repairs and
+ * deletes only policies that are netguard's (isManagedPolicy): a policy netguard did not make that holds
+ * the baseline's name is left alone and reported.
  *
  * Every decision is made from the informer caches; a write the apiserver rejects is retried
  * with per-key exponential backoff (never a hot loop), counted and logged.
@@ -32,6 +33,8 @@ export class BaselineReconciler {
   readonly queue: WorkQueue;
   /** When each namespace was first seen without its baseline, for the latency metric. */
   private readonly seenAt = new Map<string, number>();
+  /** Namespaces whose baseline name is taken by a policy that is not netguard's. */
+  private readonly nameTaken = new Set<string>();
 
   constructor(private readonly deps: BaselineReconcilerDeps) {
     this.queue = new WorkQueue((ns) => this.reconcile(ns), {
@@ -55,10 +58,27 @@ export class BaselineReconciler {
   stop(): void {
     this.queue.stop();
     this.seenAt.clear();
+    this.nameTaken.clear();
+    this.deps.metrics.baselineNameTaken.set(0);
   }
 
   private get fieldManager(): string {
-    return this.deps.fieldManager ?? "netguard";
+    return NETGUARD_FIELD_MANAGER;
+  }
+
+  /** Logged once when it starts; the gauge says how many namespaces are in that state. */
+  private reportNameTaken(namespace: string, taken: NetworkPolicy | undefined): void {
+    const { log, metrics } = this.deps;
+    if (taken && !this.nameTaken.has(namespace)) {
+      this.nameTaken.add(namespace);
+      log.warn(
+        { namespace, policy: taken.metadata.name, labels: taken.metadata.labels ?? {} },
+        "the baseline's name is taken by a NetworkPolicy netguard did not make; leaving it alone (rename or delete it, and netguard creates the baseline)",
+      );
+    } else if (!taken && this.nameTaken.delete(namespace)) {
+      log.info({ namespace }, "the baseline's name is free again");
+    }
+    metrics.baselineNameTaken.set(this.nameTaken.size);
   }
 
   private async reconcile(name: string): Promise<void> {
@@ -67,6 +87,7 @@ export class BaselineReconciler {
     const ns = namespaces.get(name);
     if (!ns || ns.metadata?.deletionTimestamp) {
       this.seenAt.delete(name);
+      this.reportNameTaken(name, undefined);
       return;
     }
     if (config.mode === "audit") {
@@ -87,10 +108,12 @@ export class BaselineReconciler {
       metrics.baselineWrites.inc({ action: "delete" });
       log.info({ namespace: name, policy: p.metadata?.name, status }, "removed managed baseline");
     }
-    if (desired) {
+    const taken = current && !isManagedPolicy(current) ? current : undefined;
+    this.reportNameTaken(name, taken);
+    if (desired && !taken) {
       if (!current) {
         await this.create(desired);
-      } else if (!isManagedPolicy(current) || baselineDrifted(current, desired)) {
+      } else if (baselineDrifted(current, desired)) {
         await this.repair(desired, current);
       }
       const seen = this.seenAt.get(name);
@@ -99,7 +122,8 @@ export class BaselineReconciler {
         this.seenAt.delete(name);
       }
     }
-    if (ns.metadata?.labels?.[config.clusterLabel] === undefined) await this.stampClusterLabel(name, config.clusterLabel, config.cluster.name);
+    const clusterName = config.cluster.name;
+    if (clusterName !== undefined && ns.metadata?.labels?.[config.clusterLabel] === undefined) await this.stampClusterLabel(name, config.clusterLabel, clusterName);
   }
 
   /** A merge patch of one label: no resourceVersion, so no conflict with other writers. */

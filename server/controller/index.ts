@@ -5,6 +5,8 @@ import { baselineDrifted, buildBaselinePolicy, isManagedPolicy, type ClusterFact
 import type { KubeClients } from "../kube/client.js";
 import { listAll } from "../kube/raw.js";
 import { AuditLoop } from "./audit-loop.js";
+import { ClusterLabelIndex } from "./cluster-label-index.js";
+import { cniMismatch, detectCni } from "./cni-detection.js";
 import { BaselineReconciler } from "./baseline-reconciler.js";
 import { watchResource, type WatchedResource } from "./informer.js";
 import { LeaderElector } from "./leader-election.js";
@@ -30,7 +32,7 @@ export interface ControllerOptions {
 }
 
 export interface Controller {
-  /** Cluster facts for the webhook, from this replica's namespace cache (empty until synced). */
+  /** Cluster facts for the webhook, from this replica's namespace cache (no namespace facts until synced). */
   facts(): ClusterFacts;
   /** Resolves once the namespace cache holds the first full list. */
   synced: Promise<void>;
@@ -52,6 +54,13 @@ export interface Controller {
 export function startController(o: ControllerOptions): Controller {
   const { clients, log } = o;
   const names = new Set<string>();
+  /** Namespaces with a deletionTimestamp: their cleanup is never refused (policies/guardrails.ts). */
+  const terminating = new Set<string>();
+  const track = (ns: k8s.V1Namespace): void => {
+    const name = ns.metadata?.name ?? "";
+    if (ns.metadata?.deletionTimestamp) terminating.add(name);
+    else terminating.delete(name);
+  };
   let namespacesSynced = false;
   let reconciler: BaselineReconciler | undefined;
   let auditLoop: AuditLoop | undefined;
@@ -60,8 +69,10 @@ export function startController(o: ControllerOptions): Controller {
   let ready = false;
   let resyncTimer: NodeJS.Timeout | undefined;
 
+  let detectedCni: "calico" | "cilium" | undefined;
   // Declared before the watches start so that their restarts can be counted.
   const metrics = controllerMetrics(o.registry, {
+    cniMismatch: () => cniMismatch(o.config().config.cluster.cni, detectedCni),
     namespaces: () => namespaces.cache.list(),
     config: o.config,
     baselineInPlace: () => {
@@ -81,22 +92,45 @@ export function startController(o: ControllerOptions): Controller {
     onRestart: () => metrics.watchRestarts.inc({ resource: "namespaces" }),
     onList: () => metrics.watchLists.inc({ resource: "namespaces" }),
   });
+  const unlabelled = new ClusterLabelIndex(() => namespaces.cache.list());
   void namespaces.synced.then(() => {
     namespacesSynced = true;
     log.info({ namespaces: names.size }, "namespace cache synced");
   });
 
+  const reportCni = (): void => {
+    const declared = o.config().config.cluster.cni;
+    if (cniMismatch(declared, detectedCni)) {
+      log.warn({ declared, detected: detectedCni }, `cluster.cni is ${declared} but the cluster serves ${detectedCni}'s CRDs: rules that rest on the CNI's semantics warn instead of denying`);
+    } else if (declared === "generic" && detectedCni) {
+      log.info({ detected: detectedCni }, `the cluster serves ${detectedCni}'s CRDs; declare cluster.cni: ${detectedCni} to let rules rest on its semantics`);
+    }
+  };
+  void detectCni(clients.kc).then(
+    (cni) => {
+      detectedCni = cni;
+      reportCni();
+    },
+    (error: unknown) => log.warn({ err: error }, "could not read the API groups to recognise the CNI"),
+  );
+
   namespaces.cache.on("add", (ns) => {
     names.add(ns.metadata?.name ?? "");
+    unlabelled.upsert(ns);
+    track(ns);
     reconciler?.namespaceSeen(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
   namespaces.cache.on("update", (ns) => {
+    unlabelled.upsert(ns);
+    track(ns);
     reconciler?.queue.add(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
   namespaces.cache.on("delete", (ns) => {
     names.delete(ns.metadata?.name ?? "");
+    unlabelled.remove(ns);
+    terminating.delete(ns.metadata?.name ?? "");
     auditLoop?.changed();
   });
 
@@ -166,7 +200,7 @@ export function startController(o: ControllerOptions): Controller {
     onStoppedLeading: unlead,
   });
   const guard = o.podGuard
-    ? new PodGuard({ kc: clients.kc, namespaces: namespaces.cache, config: o.config, log: log.child({ component: "pod-guard" }), decisions: metrics.podGuardDecisions })
+    ? new PodGuard({ kc: clients.kc, namespaces: namespaces.cache, synced: () => namespacesSynced, config: o.config, log: log.child({ component: "pod-guard" }), decisions: metrics.podGuardDecisions })
     : undefined;
   let stopping = false;
   void namespaces.synced.then(() => {
@@ -174,10 +208,22 @@ export function startController(o: ControllerOptions): Controller {
   });
 
   return {
-    facts: () => (namespacesSynced ? { localNamespaces: names } : {}),
+    facts: () => {
+      const cni = detectedCni ? { detectedCni } : {};
+      if (!namespacesSynced) return { origin: "cluster", ...cni };
+      const { config } = o.config();
+      return {
+        origin: "cluster",
+        localNamespaces: names,
+        terminatingNamespaces: terminating,
+        namespacesNotLabelledLocal: unlabelled.view(config.clusterLabel, config.cluster.name),
+        ...cni,
+      };
+    },
     synced: namespaces.synced,
     isLeader: () => elector.isLeader,
     configChanged: () => {
+      reportCni();
       if (!ready) return; // the backfill after sync reads the new config anyway
       reconciler?.enqueueAll();
       void auditLoop?.trigger();

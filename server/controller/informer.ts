@@ -1,5 +1,6 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { NETGUARD_FIELD_MANAGER } from "../../policies/index.js";
 import { apiStatus } from "../kube/client.js";
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
@@ -18,9 +19,16 @@ export interface WatchOptions {
   onList?: () => void;
 }
 
-/** managedFields are most of a small object's size and netguard never reads them. */
+/**
+ * managedFields are most of a small object's size; netguard reads only whether its own field manager wrote
+ * the object (isManagedPolicy), so only that entry's manager name is kept.
+ */
 function stripManagedFields(object: k8s.KubernetesObject | undefined): void {
-  if (object?.metadata?.managedFields) delete object.metadata.managedFields;
+  const metadata = object?.metadata;
+  if (!metadata?.managedFields) return;
+  const own = metadata.managedFields.find((entry) => entry.manager === NETGUARD_FIELD_MANAGER);
+  if (own) metadata.managedFields = [{ manager: own.manager }];
+  else delete metadata.managedFields;
 }
 
 /**
@@ -68,7 +76,10 @@ export function watchResource<T extends k8s.KubernetesObject>(
     failed = false;
     cache.start().then(
       () => {
-        if (failed || stopped) return;
+        // ListWatch.stop() aborts only a watch already open: one opened while its list was in flight
+        // would outlive stop() and keep the process from exiting.
+        if (stopped) return void cache.stop();
+        if (failed) return;
         if (delay > minDelay) log.info({ path }, "watch re-established");
         delay = minDelay;
         markSynced();

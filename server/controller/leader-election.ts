@@ -12,6 +12,11 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds?: number;
   /** How often the holder renews and candidates retry (default: a fifth of the lease, at most 2 s). */
   retryPeriodMs?: number;
+  /**
+   * The wall clock, in ms since the epoch, for the times this replica WRITES into the Lease (acquireTime,
+   * renewTime). Expiry never reads it: it is timed on the local monotonic clock (tests inject an offset here).
+   */
+  now?: () => number;
   onStartedLeading(): void;
   onStoppedLeading(): void;
 }
@@ -37,9 +42,13 @@ const micro = (d: Date | string | undefined): MicroTime | undefined => {
   return Number.isNaN(ms) ? undefined : new MicroTime(ms);
 };
 
-const timeOf = (d: Date | string | undefined): number => {
-  const ms = d === undefined || d === null ? Number.NaN : new Date(d).getTime();
-  return Number.isNaN(ms) ? 0 : ms;
+/** The local monotonic clock, in ms: immune to the wall clock being set or skewed. */
+const monotonic = (): number => performance.now();
+
+/** Everything a write to the Lease changes: a different value means the holder (or someone) wrote it. */
+const recordOf = (lease: k8s.V1Lease): string => {
+  const s = lease.spec ?? {};
+  return JSON.stringify([lease.metadata?.resourceVersion, s.holderIdentity, String(s.renewTime), String(s.acquireTime), s.leaseTransitions, s.leaseDurationSeconds]);
 };
 
 /** Rejects when a call has not settled in time, so a hung connection cannot freeze the election. */
@@ -56,11 +65,19 @@ function withTimeout<T>(call: Promise<T>, ms: number, what: string): Promise<T> 
  * acquire a free or expired lease with an optimistic-concurrency update, renew it while leading,
  * step down when no renewal succeeded within the renew deadline (two thirds of the lease), so the
  * old leader has stopped before any candidate can consider the lease expired.
+ *
+ * Expiry is judged as client-go judges it: by how long ago THIS replica last saw the Lease change,
+ * on its own monotonic clock. The renewTime in the Lease was written by another machine's clock and is
+ * never compared with ours, so no clock offset (a fast replica, a renewTime far in the future) moves a
+ * takeover earlier or later: a dead leader's lease is taken within its duration plus one retry period.
  */
 export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private leading = false;
+  /** Monotonic time of the start of the last successful write by this replica. */
   private lastRenew = 0;
+  /** The Lease as last seen (see recordOf) and when, on the monotonic clock. */
+  private observed: { record: string; at: number } | undefined;
   private stopped = false;
   private ticking: Promise<void> | undefined;
 
@@ -86,7 +103,7 @@ export class LeaderElector {
       const lease = await withTimeout(coordination.readNamespacedLease({ name, namespace }), this.callTimeoutMs, "reading the lease");
       if (lease.spec?.holderIdentity === identity) {
         // What client-go's ReleaseOnCancel writes: no holder, a 1 s lease that is already expired.
-        const now = new MicroTime();
+        const now = new MicroTime(this.wallClock());
         lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, acquireTime: now, renewTime: now };
         await withTimeout(coordination.replaceNamespacedLease({ name, namespace, body: lease }), this.callTimeoutMs, "releasing the lease");
         this.o.log.info({ lease: `${namespace}/${name}` }, "released the leader lease");
@@ -94,6 +111,10 @@ export class LeaderElector {
     } catch (error) {
       this.o.log.warn({ err: apiErrorMessage(error) }, "could not release the leader lease");
     }
+  }
+
+  private wallClock(): number {
+    return (this.o.now ?? Date.now)();
   }
 
   private get durationMs(): number {
@@ -122,8 +143,8 @@ export class LeaderElector {
       // A 409 is another candidate winning the same round: expected, not worth a warning.
       this.o.log[conflict ? "debug" : "warn"]({ err: apiErrorMessage(error), leading: this.leading }, "leader election: lease update failed");
     }
-    if (this.leading && Date.now() - this.lastRenew > this.renewDeadlineMs) {
-      this.o.log.warn({ lastRenewMsAgo: Date.now() - this.lastRenew }, "could not renew the leader lease in time");
+    if (this.leading && monotonic() - this.lastRenew > this.renewDeadlineMs) {
+      this.o.log.warn({ lastRenewMsAgo: Math.round(monotonic() - this.lastRenew) }, "could not renew the leader lease in time");
       this.setLeading(false);
     }
     if (!this.stopped) {
@@ -136,13 +157,14 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<void> {
     const { coordination, name, namespace, identity } = this.o;
-    const now = new MicroTime();
+    const started = monotonic();
+    const now = new MicroTime(this.wallClock());
     let lease: k8s.V1Lease;
     try {
       lease = await withTimeout(coordination.readNamespacedLease({ name, namespace }), this.callTimeoutMs, "reading the lease");
     } catch (error) {
       if (apiStatus(error) !== 404) throw error;
-      await withTimeout(
+      const created = await withTimeout(
         coordination.createNamespacedLease({
           namespace,
           body: {
@@ -153,13 +175,16 @@ export class LeaderElector {
         this.callTimeoutMs,
         "creating the lease",
       );
-      this.renewed(now.getTime());
+      this.renewed(created, started);
       return;
     }
+    const record = recordOf(lease);
+    // The lease is timed from when it last changed under our eyes (the request's start: never later than the change).
+    if (this.observed?.record !== record) this.observed = { record, at: started };
     const spec = lease.spec ?? {};
-    const held = Boolean(spec.holderIdentity) && spec.holderIdentity !== identity;
-    const expired = timeOf(spec.renewTime) + (spec.leaseDurationSeconds ?? 15) * 1000 < now.getTime();
-    if (held && !expired) {
+    const heldByOther = Boolean(spec.holderIdentity) && spec.holderIdentity !== identity;
+    const expired = started - this.observed.at > (spec.leaseDurationSeconds ?? 15) * 1000;
+    if (heldByOther && !expired) {
       if (this.leading) this.setLeading(false);
       return;
     }
@@ -173,13 +198,14 @@ export class LeaderElector {
       leaseTransitions: takingOver ? (spec.leaseTransitions ?? 0) + 1 : (spec.leaseTransitions ?? 0),
     };
     // resourceVersion in the body makes this a compare-and-swap: a 409 means someone else won.
-    await withTimeout(coordination.replaceNamespacedLease({ name, namespace, body: lease }), this.callTimeoutMs, "renewing the lease");
-    this.renewed(now.getTime());
+    const written = await withTimeout(coordination.replaceNamespacedLease({ name, namespace, body: lease }), this.callTimeoutMs, "renewing the lease");
+    this.renewed(written, started);
   }
 
-  /** `at` is when the attempt started: the lease is valid from the time we wrote into it. */
-  private renewed(at: number): void {
+  /** `at` is when the attempt started: the lease is valid from before the moment we wrote it. */
+  private renewed(written: k8s.V1Lease, at: number): void {
     this.lastRenew = at;
+    this.observed = { record: recordOf(written), at };
     if (!this.stopped) this.setLeading(true);
   }
 

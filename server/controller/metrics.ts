@@ -14,6 +14,7 @@ export interface ControllerMetrics {
   watchLists: Counter<"resource">;
   podGuardDecisions: Counter<"decision">;
   isLeader: Gauge;
+  baselineNameTaken: Gauge;
 }
 
 export interface NamespaceCounts {
@@ -25,6 +26,8 @@ export interface NamespaceCounts {
    * cache). Undefined on followers, which do not watch NetworkPolicies and so report no gauge.
    */
   baselineInPlace: () => ((namespace: string) => boolean) | undefined;
+  /** Whether cluster.cni contradicts the CNI the cluster's CRDs reveal. */
+  cniMismatch: () => boolean;
 }
 
 /**
@@ -52,6 +55,14 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
       for (const [status, n] of Object.entries(result)) this.set({ status }, n);
     },
   });
+  new Gauge({
+    name: "netguard_cni_mismatch",
+    help: "1 when cluster.cni names a CNI other than the one the cluster's CRDs reveal (cilium.io, crd.projectcalico.org)",
+    registers: [registry],
+    collect() {
+      this.set(counts.cniMismatch() ? 1 : 0);
+    },
+  });
   return {
     reconcileErrors: new Counter({ name: "netguard_reconcile_errors_total", help: "Baseline reconciles that failed and were retried with backoff", registers: [registry] }),
     baselineWrites: new Counter({ name: "netguard_baseline_writes_total", help: "Baseline policies created, repaired or deleted, and cluster labels backfilled", labelNames: ["action"], registers: [registry] }),
@@ -74,10 +85,15 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
     }),
     podGuardDecisions: new Counter({
       name: "netguard_pod_guard_decisions_total",
-      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed",
+      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed, not-synced",
       labelNames: ["decision"],
       registers: [registry],
     }),
     isLeader: new Gauge({ name: "netguard_leader", help: "1 when this replica leads (reconciles and audits)", registers: [registry] }),
+    baselineNameTaken: new Gauge({
+      name: "netguard_baseline_name_taken",
+      help: "Protected namespaces whose baseline name is taken by a NetworkPolicy netguard did not make (left alone, so not isolated by netguard)",
+      registers: [registry],
+    }),
   };
 }

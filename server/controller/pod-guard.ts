@@ -11,6 +11,8 @@ export type PodGuardVerdict = { allowed: true; warning?: string } | { allowed: f
 export interface PodGuardDeps {
   kc: k8s.KubeConfig;
   namespaces: Cache<k8s.V1Namespace>;
+  /** True once the namespace cache holds a full list: before that, a namespace missing from it says nothing. */
+  synced: () => boolean;
   config: () => LoadedConfig;
   log: Logger;
   decisions: Counter<"decision">;
@@ -28,7 +30,8 @@ export interface PodGuardDeps {
  *
  * Every replica answers webhooks but only the leader watches NetworkPolicies, so the guard asks the
  * apiserver for the one baseline, and remembers namespaces whose baseline it has seen. It fails
- * open: when the apiserver does not answer in time, the pod is admitted (and counted).
+ * open: when the apiserver does not answer in time, the pod is admitted (and counted), and so it is
+ * until the namespace cache has synced, since only the cache tells an opted-out namespace from a new one.
  */
 export class PodGuard {
   private readonly seen = new Map<string, number>();
@@ -44,6 +47,7 @@ export class PodGuard {
       return warning ? { allowed: true, warning } : { allowed: true };
     };
     if (!namespace || !config.baseline.enabled) return allow("not-applicable");
+    if (!this.deps.synced()) return allow("not-synced");
     const ns = this.deps.namespaces.get(namespace);
     // A namespace missing from the cache was created a moment ago: it is judged by its baseline.
     if (ns && baselineStatus(ns as never, config) !== "protected") return allow("not-applicable");

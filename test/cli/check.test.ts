@@ -8,7 +8,15 @@ const fx = (name: string): string => `test/fixtures/cli/${name}`;
 const CONFIG = ["--config", fx("config.yaml")];
 
 interface JsonReport {
-  findings: { rule: string; action: string; object: { kind: string; namespace: string | null; name: string }; path: string; message: string; fix: string }[];
+  findings: {
+    rule: string;
+    action: string;
+    object: { kind: string; namespace: string | null; name: string };
+    path: string;
+    message: string;
+    fix: string;
+    premises?: { id: string; status: string; statement: string; detail?: string }[];
+  }[];
   summary: { objects: number; deny: number; warn: number };
 }
 
@@ -19,7 +27,15 @@ t.test("a NAT-hidden ipBlock is denied: exit 1 and the JSON contract", async (t)
   t.same(Object.keys(report).sort(), ["findings", "summary"]);
   t.same(report.summary, { objects: 1, deny: 1, warn: 0 });
   const [finding] = report.findings;
-  t.same(Object.keys(finding!).sort(), ["action", "fix", "message", "object", "path", "rule"]);
+  t.same(Object.keys(finding!).sort(), ["action", "fix", "message", "object", "path", "premises", "rule"]);
+  t.same(
+    finding!.premises!.map((p) => [p.id, p.status]),
+    [
+      ["local-pod-ranges-declared:ipv4", "holds"],
+      ["local-node-ranges-declared:ipv4", "holds"],
+    ],
+    "the premises behind the denial",
+  );
   t.match(finding, {
     rule: "nat-hidden-cidr",
     action: "deny",
@@ -38,6 +54,23 @@ t.test("without --config only generic rules apply: the same file passes", async 
   t.same((JSON.parse(r.stdout) as JsonReport).summary, { objects: 1, deny: 0, warn: 0 });
 });
 
+t.test("a selector on the cluster label: denied with a config (label premise assumed, and said so), never without one", async (t) => {
+  const r = await runCli(["check", ...CONFIG, fx("cluster-selector.yaml")]);
+  t.equal(r.code, 1, r.stderr);
+  t.match(r.stdout, /deny\s+remote-cluster-selector\s+spec\.ingress\[1\]\.from\[0\]\.namespaceSelector/);
+  t.match(r.stdout, /\nassumed, not checked against a cluster: namespaces-labelled-and-guarded \(every local namespace carries netguard\.dev\/cluster=gcp-west/);
+  const json = JSON.parse((await runCli(["check", ...CONFIG, "-o", "json", fx("cluster-selector.yaml")])).stdout) as JsonReport;
+  t.match(json.findings[0]!.premises, [
+    { id: "cluster-name-declared", status: "holds" },
+    { id: "namespaces-labelled-and-guarded", status: "assumed" },
+  ]);
+  const none = await runCli(["check", "-o", "json", fx("cluster-selector.yaml")]);
+  t.equal(none.code, 0, "no config declares the cluster name: nothing denied");
+  const report = JSON.parse(none.stdout) as JsonReport;
+  t.same(report.summary, { objects: 1, deny: 0, warn: 2 });
+  t.ok(report.findings.every((f) => f.premises?.some((p) => p.id === "cluster-name-declared" && p.status === "unknown")));
+});
+
 t.test("directories are walked recursively, manifests only; warnings exit 0", async (t) => {
   const r = await runCli(["check", ...CONFIG, "--output", "json", fx("tree")]);
   t.equal(r.code, 0, r.stderr);
@@ -51,7 +84,7 @@ t.test("kind: List is expanded, other kinds are skipped and counted, IPv6 is che
   t.equal(r.code, 1);
   t.match(r.stdout, /NetworkPolicy payments\/to-aws-v6/);
   t.match(r.stdout, /nat-hidden-cidr\s+spec\.egress\[0\]\.to\[0\]\.ipBlock \(line 12\)/);
-  t.match(r.stdout, /1 NetworkPolicy checked, 1 other object skipped: 1 denial, 0 warnings/);
+  t.match(r.stdout, /1 NetworkPolicy checked, 1 other object skipped \(1 v1 Service\): 1 denial, 0 warnings/);
   t.notMatch(r.stdout, /\u001b\[/, "no colour when stdout is not a terminal");
 });
 
@@ -139,4 +172,5 @@ t.test("SARIF 2.1.0 output for code scanning", async (t) => {
     { physicalLocation: { artifactLocation: { uri: "test/fixtures/cli/denied.yaml" }, region: { startLine: 13 } }, logicalLocations: [{ fullyQualifiedName: "spec.ingress[0].from[0].ipBlock" }] },
   ]);
   t.equal(run.results.find((x) => x.ruleId === "ipblock-local-pods")?.level, "warning");
+  t.match(deny.properties, { premises: [{ id: "local-pod-ranges-declared:ipv4", status: "holds" }] }, "premises as result properties");
 });

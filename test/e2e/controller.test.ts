@@ -68,7 +68,7 @@ t.test("alice may not delete or change the baseline; netguard says why", async (
   t.same(after.spec, DNS_ONLY_SPEC, "unchanged");
 });
 
-t.test("an admin's deletion or edit of the baseline is repaired by the controller", async (t) => {
+t.test("an admin's deletion or edit of the baseline is repaired by the controller; removing its label hands it over", async (t) => {
   await kubectlOk(env, ["create", "namespace", "ctl-repair"]);
   const original = await baselinePresent("ctl-repair");
 
@@ -86,14 +86,24 @@ t.test("an admin's deletion or edit of the baseline is repaired by the controlle
   });
   t.same(repaired.spec, DNS_ONLY_SPEC, "spec restored after an edit");
 
+  const writes = (await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body;
+  t.ok((metricValue(writes, "netguard_baseline_writes_total", 'action="repair"') ?? 0) >= 1, "repairs are counted");
+
+  // Removing the managed label is an admin taking the policy over: netguard leaves it alone and reports it.
   await kubectlOk(env, ["label", "networkpolicy", BASELINE, "-n", "ctl-repair", "app.kubernetes.io/managed-by-"]);
-  const relabelled = await waitFor("the managed label to come back", async () => {
+  await waitFor("the taken-over baseline to be reported", async () => {
+    const text = (await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body;
+    return (metricValue(text, "netguard_baseline_name_taken") ?? 0) >= 1;
+  });
+  const kept = await baselineOf(env, "ctl-repair");
+  t.equal(kept.metadata.labels?.["app.kubernetes.io/managed-by"], undefined, "not relabelled");
+  t.same(kept.spec, DNS_ONLY_SPEC);
+  await kubectlOk(env, ["delete", "networkpolicy", BASELINE, "-n", "ctl-repair"]);
+  const back = await waitFor("netguard's own baseline once the name is free", async () => {
     const p = await baselineOf(env, "ctl-repair");
     return p?.metadata.labels?.["app.kubernetes.io/managed-by"] === "netguard" ? p : undefined;
   });
-  t.same(relabelled.spec, DNS_ONLY_SPEC);
-  const writes = (await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body;
-  t.ok((metricValue(writes, "netguard_baseline_writes_total", 'action="repair"') ?? 0) >= 2, "repairs are counted");
+  t.same(back.spec, DNS_ONLY_SPEC);
 });
 
 t.test("opt-out: an admin's label removes the baseline, alice's is denied", async (t) => {
@@ -195,24 +205,49 @@ t.test("netguard's ConfigMap is validated on admission", async (t) => {
   t.equal(other.code, 0, "other ConfigMaps are not netguard's business");
 });
 
+/** Creates `namespace` and returns a server-side dry run of a NetworkPolicy there: what the webhook answers now. */
+async function dryRunIn(namespace: string, name: string, spec: unknown): Promise<() => ReturnType<NetguardEnv["kubectl"]>> {
+  await kubectlOk(env, ["create", "namespace", namespace]);
+  const policy = JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace }, spec });
+  return () => env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+}
+
 t.test("remote-namespace-name knows this cluster's namespaces from the controller's cache", async (t) => {
-  await kubectlOk(env, ["create", "namespace", "ctl-facts"]);
-  const policy = JSON.stringify({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "NetworkPolicy",
-    metadata: { name: "to-ledger", namespace: "ctl-facts" },
-    spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } }] }] },
+  const dryRun = await dryRunIn("ctl-facts", "to-ledger", {
+    podSelector: {},
+    policyTypes: ["Egress"],
+    egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ledger" } } }] }],
   });
-  const remote = await env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+  const remote = await dryRun();
   t.equal(remote.code, 0, "a warning, not a denial");
   t.match(remote.stderr, /remote-namespace-name/, "ledger exists only in aws-east: the selector matches nothing here");
   await kubectlOk(env, ["create", "namespace", "ledger"]);
   const local = await waitFor("the webhook to learn that ledger exists here", async () => {
-    const r = await env.kubectl(["create", "--dry-run=server", "-f", "-"], policy);
+    const r = await dryRun();
     return /remote-namespace-name/.test(r.stderr) ? undefined : r;
   }, 10_000, 100);
   t.equal(local.code, 0);
   t.notMatch(local.stderr, /remote-namespace-name/, "once a local ledger exists, the selector matches it and the warning goes");
+});
+
+t.test("remote-cluster-selector denies only while no namespace it could match lacks this cluster's label", async (t) => {
+  const dryRun = await dryRunIn("ctl-label", "from-aws", {
+    podSelector: {},
+    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "netguard.dev/cluster": "aws-east" } } }] }],
+  });
+  const denied = await waitFor("the label premise to hold", async () => ((await dryRun()).code !== 0 ? true : undefined), 10_000, 100);
+  t.ok(denied, "every namespace carries gcp-west (or no label an aws-east selector could match): denied");
+  // An admin may label a local namespace with another cluster's name; the selector then matches it here.
+  await kubectlOk(env, ["create", "namespace", "ctl-legacy"]);
+  await kubectlOk(env, ["label", "namespace", "ctl-legacy", "netguard.dev/cluster=aws-east", "--overwrite"]);
+  const warned = await waitFor("the controller's cache to see the relabelled namespace", async () => {
+    const r = await dryRun();
+    return r.code === 0 ? r : undefined;
+  }, 10_000, 100);
+  t.match(warned.stderr, /remote-cluster-selector/, "a warning (kubectl shows its first 120 characters)");
+  await kubectlOk(env, ["label", "namespace", "ctl-legacy", "netguard.dev/cluster=gcp-west", "--overwrite"]);
+  const again = await waitFor("the premise to hold again", async () => ((await dryRun()).code !== 0 ? true : undefined), 10_000, 100);
+  t.ok(again, "relabelled back: denied again");
 });
 
 t.test("namespace created → baseline present: latency over 50 namespaces", async (t) => {

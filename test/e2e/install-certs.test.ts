@@ -9,64 +9,18 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import type * as k8s from "@kubernetes/client-node";
-import { pino } from "pino";
 import t from "tap";
 import { generateCA } from "../../certs/generate.js";
-import { startSelfManagedCerts, type SelfManagedCerts, type SelfManagedCertsOptions } from "../../certs/self-managed.js";
+import { startSelfManagedCerts } from "../../certs/self-managed.js";
 import { apiErrorMessage, kubeClients, loadKubeConfig } from "../../server/kube/client.js";
-import { startServer, type RunningServer } from "../../server/start.js";
-import { clusterFor, MANIFESTS, NAMESPACE, ROOT, serviceAccountKubeconfig, waitFor, type Kubectl } from "./fixtures/install.js";
+import type { RunningServer } from "../../server/start.js";
+import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, SILENT, startCertsReplica, waitFor, type Kubectl } from "./fixtures/install.js";
 
-const CONFIG = join(ROOT, "test/fixtures/config/multicloud.yaml");
 const WEBHOOK_KINDS = ["validatingwebhookconfiguration", "mutatingwebhookconfiguration"] as const;
 // Short lives so that the test sees several rotations: each pair is renewed 6 s after it is issued.
 const ROTATION = { syncMs: 250, validityMs: 30_000, renewBeforeMs: 24_000, overlapMs: 2_000 };
 
-interface Replica {
-  certs: SelfManagedCerts;
-  server: RunningServer;
-  stop(): Promise<void>;
-}
-
-const silent = pino({ level: "silent" });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const policy = (name: string, namespace: string, cidr?: string) => ({
-  apiVersion: "networking.k8s.io/v1",
-  kind: "NetworkPolicy",
-  metadata: { name, namespace },
-  spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: cidr ? [{ from: [{ ipBlock: { cidr } }] }] : [] },
-});
-
-async function startReplica(t: { teardown(fn: () => unknown): void }, options: Omit<SelfManagedCertsOptions, "dir" | "log" | "namespace">, dir: string): Promise<Replica> {
-  const certs = await startSelfManagedCerts({ ...options, namespace: NAMESPACE, dir, ips: ["127.0.0.1"], log: silent, ...ROTATION });
-  const server = await startServer({ configPath: CONFIG, certPath: certs.certPath, keyPath: certs.keyPath, port: 0, host: "127.0.0.1", logger: silent, pollMs: 200 });
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await certs.stop();
-    await server.close();
-  };
-  t.teardown(stop);
-  return { certs, server, stop };
-}
-
-/** Re-points every webhook of `kind` from the Service to `url`, keeping whatever caBundle it has. */
-async function pointAt(kubectl: Kubectl, kind: string, url: string): Promise<void> {
-  const config = JSON.parse((await kubectl(["get", kind, "netguard", "-o", "json"])).stdout) as { webhooks: { clientConfig: { service: { path: string } } }[] };
-  const ops = config.webhooks.flatMap((w, i) => [
-    { op: "remove", path: `/webhooks/${i}/clientConfig/service` },
-    { op: "add", path: `/webhooks/${i}/clientConfig/url`, value: `${url}${w.clientConfig.service.path}` },
-  ]);
-  const r = await kubectl(["patch", kind, "netguard", "--type=json", "-p", JSON.stringify(ops)]);
-  if (r.code !== 0) throw new Error(r.stderr);
-}
-
-const secretData = async (kubectl: Kubectl): Promise<Record<string, string>> => {
-  const data = JSON.parse((await kubectl(["get", "secret", "netguard-tls", "-n", NAMESPACE, "-o", "jsonpath={.data}"])).stdout || "{}") as Record<string, string>;
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
-};
 
 const caBundles = async (kubectl: Kubectl): Promise<string[]> => {
   const out: string[] = [];
@@ -87,8 +41,8 @@ t.test("self-managed certificates on a real apiserver", async (t) => {
   const clients = kubeClients(loadKubeConfig(await serviceAccountKubeconfig(cluster, kubectl)));
   const admin = kubeClients(loadKubeConfig(cluster.kubeconfig));
 
-  const a = await startReplica(t, { clients }, join(cluster.dir, "replica-a"));
-  const b = await startReplica(t, { clients }, join(cluster.dir, "replica-b"));
+  const a = await startCertsReplica(t, { clients, ...ROTATION }, join(cluster.dir, "replica-a"));
+  const b = await startCertsReplica(t, { clients, ...ROTATION }, join(cluster.dir, "replica-b"));
   let stored = await secretData(kubectl);
 
   t.test("one replica issued, the other adopted, and the caBundle is injected", async (t) => {
@@ -204,7 +158,7 @@ t.test("self-managed certificates on a real apiserver", async (t) => {
     }
 
     // A replica's cert manager still running must not bring the webhooks back after they are deleted.
-    const survivor = await startSelfManagedCerts({ clients, namespace: NAMESPACE, dir: join(cluster.dir, "replica-c"), ips: ["127.0.0.1"], log: silent, ...ROTATION });
+    const survivor = await startSelfManagedCerts({ clients, namespace: NAMESPACE, dir: join(cluster.dir, "replica-c"), ips: ["127.0.0.1"], log: SILENT, ...ROTATION });
     t.teardown(() => survivor.stop());
     t.equal((await kubectl(["delete", "validatingwebhookconfiguration,mutatingwebhookconfiguration", "netguard"])).code, 0, "break glass");
     await waitFor("the apiserver to drop the webhooks", async () => (await kubectl(["create", "namespace", "after-break-glass"])).code === 0);

@@ -3,7 +3,8 @@
  * privilege proven with `kubectl auth can-i` as netguard's ServiceAccount, the pod hardened to the
  * restricted Pod Security Standard, the cert-manager overlay valid, and a clean uninstall.
  */
-import { readFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
@@ -84,7 +85,7 @@ t.test("on a real apiserver", async (t) => {
   t.test("RBAC: what netguard needs", async (t) => {
     const needs: string[][] = [
       ["watch", "namespaces"],
-      ["update", "namespaces"],
+      ["patch", "namespaces"],
       ["list", "networkpolicies", "-A"],
       ["create", "networkpolicies", "-n", "default"],
       ["update", "networkpolicies", "-n", "default"],
@@ -96,6 +97,7 @@ t.test("on a real apiserver", async (t) => {
       ["update", "leases/netguard-controller", "-n", NAMESPACE],
       ["get", "secrets/netguard-tls", "-n", NAMESPACE],
       ["update", "secrets/netguard-tls", "-n", NAMESPACE],
+      ["create", "secrets", "-n", NAMESPACE], // a deleted netguard-tls is recreated
       ["get", "validatingwebhookconfigurations/netguard"],
       ["update", "validatingwebhookconfigurations/netguard"],
       ["update", "mutatingwebhookconfigurations/netguard"],
@@ -110,7 +112,8 @@ t.test("on a real apiserver", async (t) => {
       ["get", "secrets", "-n", "kube-system"],
       ["list", "secrets", "-n", NAMESPACE],
       ["get", "secrets/other", "-n", NAMESPACE],
-      ["create", "secrets", "-n", NAMESPACE],
+      ["create", "secrets", "-n", "default"],
+      ["create", "secrets", "-n", "kube-system"],
       ["get", "configmaps", "-n", "kube-system"],
       ["create", "pods/exec", "-n", "default"],
       ["create", "pods", "-n", NAMESPACE],
@@ -128,6 +131,15 @@ t.test("on a real apiserver", async (t) => {
       ["update", "leases/kube-scheduler", "-n", "kube-system"],
       ["update", "leases/another-lease", "-n", NAMESPACE],
       ["delete", "customresourcedefinitions"],
+      // Verbs no code of netguard's uses (issue 18).
+      ["update", "namespaces"],
+      ["patch", "networkpolicies", "-n", "default"],
+      ["watch", "policyreports.wgpolicyk8s.io", "-A"],
+      ["patch", "policyreports.wgpolicyk8s.io", "-n", "default"],
+      ["patch", "clusterpolicyreports.wgpolicyk8s.io"],
+      ["patch", "secrets/netguard-tls", "-n", NAMESPACE],
+      ["patch", "validatingwebhookconfigurations/netguard"],
+      ["patch", "mutatingwebhookconfigurations/netguard"],
     ];
     for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
     for (const ns of ["default", NAMESPACE]) {
@@ -143,6 +155,21 @@ t.test("on a real apiserver", async (t) => {
     await kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io"]);
     const dry = await kubectl(["apply", "-k", join(MANIFESTS, "overlays", "cert-manager"), "--dry-run=server"]);
     t.equal(dry.code, 0, dry.stderr);
+  });
+
+  t.test("the webhook-callers component, with a control plane's sources patched in as docs/install.md shows", async (t) => {
+    // Kustomize takes only relative paths: a user's kustomization next to a copy of manifests/.
+    const dir = await mkdtemp(join(tmpdir(), "netguard-callers-"));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    await cp(MANIFESTS, join(dir, "manifests"), { recursive: true });
+    await writeFile(join(dir, "kustomization.yaml"), "resources: [manifests]\ncomponents: [manifests/components/webhook-callers]\npatches: [{path: callers.yaml}]\n");
+    await writeFile(join(dir, "callers.yaml"), await readFile(join(MANIFESTS, "components", "webhook-callers", "example-callers.yaml"), "utf8"));
+    const policy = find(await build(dir), "NetworkPolicy", "netguard-webhook-callers")!;
+    t.match(policy.spec, { podSelector: { matchLabels: { "app.kubernetes.io/name": "netguard" } }, policyTypes: ["Ingress"] });
+    t.same(policy.spec.ingress, [{ ports: [{ protocol: "TCP", port: 8443 }], from: [{ ipBlock: { cidr: "10.0.0.0/28" } }] }], "the patch replaces the placeholder sources");
+    const dry = await kubectl(["apply", "-k", dir, "--dry-run=server"]);
+    t.equal(dry.code, 0, dry.stderr);
+    t.match(dry.stdout, /networkpolicy\.networking\.k8s\.io\/netguard-webhook-callers/);
   });
 
   t.test("kubectl delete -k manifests/ removes everything cluster-wide", async (t) => {

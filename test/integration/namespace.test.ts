@@ -75,7 +75,9 @@ t.test("Namespace guardrails", async (t) => {
   });
 
   t.test("managed baseline policies: UPDATE and DELETE are reserved for privileged users", async (t) => {
-    const baseline = networkPolicy("netguard-baseline", { podSelector: {}, policyTypes: ["Ingress"], ingress: [] }, { "app.kubernetes.io/managed-by": "netguard" });
+    const labelled = networkPolicy("netguard-baseline", { podSelector: {}, policyTypes: ["Ingress"], ingress: [] }, { "app.kubernetes.io/managed-by": "netguard" });
+    // As the apiserver sends it: written by netguard's field manager.
+    const baseline = { ...labelled, metadata: { ...labelled.metadata, managedFields: [{ manager: "netguard", operation: "Update" }] } };
     const edited = { ...baseline, spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] } };
 
     const update = (await post("/validate", networkPolicyReview(edited, { operation: "UPDATE", oldObject: baseline }))).json.response;
@@ -92,6 +94,17 @@ t.test("Namespace guardrails", async (t) => {
       const upd = (await post("/validate", networkPolicyReview(edited, { operation: "UPDATE", oldObject: baseline, user }))).json.response;
       t.equal(upd.allowed, true, `${user.username} may repair it`);
     }
+
+    const forged = (await post("/validate", networkPolicyReview({ ...baseline, metadata: { ...baseline.metadata, name: "mine" } }))).json.response;
+    t.equal(forged.allowed, false, "alice may not create a policy that claims netguard's field manager");
+    t.match(forged.status.message, "managed-baseline at metadata.managedFields");
+    const labelledOnly = (await post("/validate", networkPolicyReview({ ...labelled, metadata: { ...labelled.metadata, name: "mine" } }))).json.response;
+    t.equal(labelledOnly.allowed, true, "the label alone claims nothing");
+    const reserved = (await post("/validate", networkPolicyReview(labelled))).json.response;
+    t.equal(reserved.allowed, false, "nor take the baseline's name");
+    t.match(reserved.status.message, "managed-baseline at metadata.name");
+    const asAdmin = (await post("/validate", networkPolicyReview(labelled, { user: ADMIN }))).json.response;
+    t.equal(asAdmin.allowed, true, "an admin may");
   });
 });
 

@@ -92,6 +92,20 @@ t.test("enforce mode", async (t) => {
     t.same(nodes, { uid: nodes.uid, allowed: true }, "dc-north's node range carries its traffic: nothing to say");
   });
 
+  t.test("UPDATE is denied only for what it introduces", async (t) => {
+    const flagged = networkPolicy("legacy", ingressFrom("10.100.0.0/16"));
+    const relabelled = networkPolicy("legacy", ingressFrom("10.100.0.0/16"), { team: "payments" });
+    const label = (await post("/validate", networkPolicyReview(relabelled, { operation: "UPDATE", oldObject: flagged }))).json.response;
+    t.equal(label.allowed, true, "a label change on a policy flagged before is admitted");
+    t.match(label.warnings[0], /^nat-hidden-cidr spec\.ingress\[0\]\.from\[0\]\.ipBlock: /);
+
+    const grown = networkPolicy("legacy", ingressFrom("10.100.0.0/16", "10.101.0.0/20"));
+    const added = (await post("/validate", networkPolicyReview(grown, { operation: "UPDATE", oldObject: flagged }))).json.response;
+    t.equal(added.allowed, false, "a new dead peer is denied");
+    t.match(added.status.message, "(1 finding)");
+    t.match(added.status.message, "(1) nat-hidden-cidr at spec.ingress[0].from[1].ipBlock: ipBlock 10.101.0.0/20");
+  });
+
   t.test("dryRun requests get the same decision", async (t) => {
     const policy = networkPolicy("dry", ingressFrom("10.100.0.0/16"));
     const wet = (await post("/validate", networkPolicyReview(policy, { uid: "same-uid" }))).json.response;

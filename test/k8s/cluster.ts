@@ -1,7 +1,7 @@
 /**
- * A real, local Kubernetes control plane for `make run` and the end-to-end tests: etcd and
- * kube-apiserver built from Go modules (build.sh), started on loopback with random ports,
- * torn down with everything they wrote.
+ * A real, local Kubernetes control plane for `make run` and the end-to-end tests: etcd,
+ * kube-apiserver and kube-controller-manager built from Go modules (build.sh), started on loopback
+ * with random ports, torn down with everything they wrote.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
@@ -24,13 +24,13 @@ export interface LocalCluster {
   kubeconfig: string;
   dir: string;
   caFile: string;
-  logs: { etcd: string; apiserver: string };
+  logs: { etcd: string; apiserver: string; controllerManager: string };
   /** Stops kube-apiserver and starts it again on the same port (etcd keeps the data). */
   restartApiserver(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Builds (or reuses the cached) kube-apiserver and etcd; returns the bin directory. */
+/** Builds (or reuses the cached) kube-apiserver, kube-controller-manager, etcd and kubectl; returns the bin directory. */
 export async function buildBinaries(): Promise<string> {
   const { stdout } = await run("bash", [join(moduleDir, "build.sh")], { maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim().split("\n").pop()!;
@@ -59,6 +59,9 @@ async function makePki(dir: string): Promise<void> {
     openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=netguard-admin" 2>/dev/null
     openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 -out admin.crt -extfile <(printf '%s\\n' \
       "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=clientAuth") 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout kcm.key -out kcm.csr -subj "/CN=system:kube-controller-manager" 2>/dev/null
+    openssl x509 -req -in kcm.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 -out kcm.crt -extfile <(printf '%s\\n' \
+      "subjectAltName=IP:127.0.0.1" "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth,clientAuth") 2>/dev/null
     openssl genrsa -out sa.key 2048 2>/dev/null
     openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
   `);
@@ -95,9 +98,16 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function readyz(server: string, ca: Buffer, cert: Buffer, key: Buffer): Promise<boolean> {
+interface Tls {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** True when GET `url` answers 200 (verified against `tls.ca`). */
+function answers200(url: string, tls: Tls): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${server}/readyz`, { ca, cert, key, timeout: 2000 }, (res) => {
+    const req = request(url, { ...tls, timeout: 2000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
@@ -107,16 +117,64 @@ function readyz(server: string, ca: Buffer, cert: Buffer, key: Buffer): Promise<
   });
 }
 
-async function waitReady(server: string, dir: string, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
-  const [ca, cert, key] = ["ca.crt", "admin.crt", "admin.key"].map((f) => readFileSync(join(dir, "pki", f)));
+async function waitUntil(what: string, ok: () => Promise<boolean>, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`kube-apiserver exited with ${child.exitCode}; see ${logFile}`);
-    if (await readyz(server, ca!, cert!, key!)) return;
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${logFile}`);
+    if (await ok()) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`kube-apiserver not ready after ${timeoutMs / 1000}s; see ${logFile}`);
+  throw new Error(`${what} not ready after ${timeoutMs / 1000}s; see ${logFile}`);
 }
+
+const adminTls = (pki: string): Tls => {
+  const [ca, cert, key] = ["ca.crt", "admin.crt", "admin.key"].map((f) => readFileSync(join(pki, f)));
+  return { ca: ca!, cert, key };
+};
+
+const waitApiserver = (server: string, pki: string, child: ChildProcess, logFile: string) =>
+  waitUntil("kube-apiserver", () => answers200(`${server}/readyz`, adminTls(pki)), child, logFile);
+
+/**
+ * Ready when its /healthz says so (every controller started) and the serviceaccount controller has made
+ * `default/default`: proof that it acts, with its own service-account identity, on this apiserver.
+ */
+const waitControllerManager = (server: string, healthz: string, pki: string, child: ChildProcess, logFile: string) =>
+  waitUntil(
+    "kube-controller-manager",
+    async () =>
+      (await answers200(healthz, adminTls(pki))) && (await answers200(`${server}/api/v1/namespaces/default/serviceaccounts/default`, adminTls(pki))),
+    child,
+    logFile,
+  );
+
+function kubeconfigYaml(server: string, pki: string, user: string, certName: string): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: netguard-local
+  cluster: {server: "${server}", certificate-authority: "${join(pki, "ca.crt")}"}
+users:
+- name: ${user}
+  user: {client-certificate: "${join(pki, `${certName}.crt`)}", client-key: "${join(pki, `${certName}.key`)}"}
+contexts:
+- name: netguard-local
+  context: {cluster: netguard-local, user: ${user}}
+current-context: netguard-local
+`;
+}
+
+/**
+ * The controllers that make namespaces finalize and clean up as in a real control plane, each acting as
+ * its own `system:serviceaccount:kube-system:<controller>` (--use-service-account-credentials, as kubeadm runs it).
+ */
+export const CONTROLLERS = [
+  "serviceaccount-token-controller",
+  "serviceaccount-controller",
+  "namespace-controller",
+  "garbage-collector-controller",
+  "root-ca-certificate-publisher-controller",
+] as const;
 
 export interface ClusterOptions {
   bin?: string;
@@ -131,10 +189,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   rmSync(pki, { recursive: true, force: true });
   await run("mkdir", ["-p", pki]);
   await makePki(pki);
-  const [etcdPort, apiPort] = [await freePort(), await freePort()];
+  const [etcdPort, apiPort, kcmPort] = [await freePort(), await freePort(), await freePort()];
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
-  const logs = { etcd: join(dir, "etcd.log"), apiserver: join(dir, "apiserver.log") };
+  const logs = { etcd: join(dir, "etcd.log"), apiserver: join(dir, "apiserver.log"), controllerManager: join(dir, "controller-manager.log") };
   const etcd = startProcess(join(bin, "etcd"), [
     `--data-dir=${join(dir, "etcd")}`,
     `--listen-client-urls=${etcdUrl}`,
@@ -165,29 +223,32 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   ];
   let apiserver = startProcess(join(bin, "kube-apiserver"), apiserverArgs, logs.apiserver);
   const kubeconfig = join(dir, "kubeconfig");
-  writeFileSync(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: netguard-local
-  cluster: {server: "${server}", certificate-authority: "${join(pki, "ca.crt")}"}
-users:
-- name: admin
-  user: {client-certificate: "${join(pki, "admin.crt")}", client-key: "${join(pki, "admin.key")}"}
-contexts:
-- name: netguard-local
-  context: {cluster: netguard-local, user: admin}
-current-context: netguard-local
-`,
-  );
+  writeFileSync(kubeconfig, kubeconfigYaml(server, pki, "admin", "admin"));
+  const kcmKubeconfig = join(dir, "controller-manager.kubeconfig");
+  writeFileSync(kcmKubeconfig, kubeconfigYaml(server, pki, "system:kube-controller-manager", "kcm"));
+  let controllerManager: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
+    if (controllerManager) await stopProcess(controllerManager);
     await stopProcess(apiserver);
     await stopProcess(etcd);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(server, dir, apiserver, logs.apiserver);
+    await waitApiserver(server, pki, apiserver, logs.apiserver);
+    controllerManager = startProcess(join(bin, "kube-controller-manager"), [
+      `--kubeconfig=${kcmKubeconfig}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${kcmPort}`,
+      `--tls-cert-file=${join(pki, "kcm.crt")}`,
+      `--tls-private-key-file=${join(pki, "kcm.key")}`,
+      `--controllers=${CONTROLLERS.join(",")}`,
+      "--use-service-account-credentials=true",
+      `--service-account-private-key-file=${join(pki, "sa.key")}`,
+      `--root-ca-file=${join(pki, "ca.crt")}`,
+      "--leader-elect=false",
+      "--v=1",
+    ], logs.controllerManager);
+    await waitControllerManager(server, `https://127.0.0.1:${kcmPort}/healthz`, pki, controllerManager, logs.controllerManager);
   } catch (error) {
     await stop();
     throw error;
@@ -201,7 +262,7 @@ current-context: netguard-local
     restartApiserver: async () => {
       await stopProcess(apiserver);
       apiserver = startProcess(join(bin, "kube-apiserver"), apiserverArgs, logs.apiserver);
-      await waitReady(server, dir, apiserver, logs.apiserver);
+      await waitApiserver(server, pki, apiserver, logs.apiserver);
     },
     stop,
   };

@@ -97,10 +97,10 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
         { stdio: ["ignore", options.echoLogs ? "inherit" : log, options.echoLogs ? "inherit" : log] },
       );
       closeSync(log);
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 120_000;
       while (!(await healthy(url, ca.cert))) {
         if (child.exitCode !== null) throw new Error(`netguard serve exited with ${child.exitCode}; see ${logPath}`);
-        if (Date.now() > deadline) throw new Error(`netguard not ready after 30s; see ${logPath}`);
+        if (Date.now() > deadline) throw new Error(`netguard not ready after 120s; see ${logPath}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };

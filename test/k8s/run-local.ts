@@ -7,7 +7,7 @@ import { startNetguardEnv } from "./netguard-env.js";
 const env = await startNetguardEnv({ echoLogs: true, policyReportCrds: true, extraServeArgs: ["--audit-interval", "30"] });
 const { kubeconfig } = env.cluster;
 process.stdout.write(`
-netguard is enforcing on a local kube-apiserver (${env.cluster.server}), webhook at ${env.url}.
+netguard is enforcing on a local kube-apiserver (${env.cluster.server}, with kube-controller-manager), webhook at ${env.url}.
 
   export KUBECONFIG=${kubeconfig}
   export PATH=${dirname(await kubectlBinary())}:$PATH   # the kubectl built with the apiserver (any kubectl works)
@@ -24,11 +24,14 @@ netguard is enforcing on a local kube-apiserver (${env.cluster.server}), webhook
   # 4. What the audit scan found, as PolicyReports (per namespace) and a ClusterPolicyReport:
   kubectl get policyreports -A && kubectl get clusterpolicyreports -o yaml
 
+  # 5. Deleting a namespace removes everything in it, the baseline included (netguard never blocks cleanup):
+  kubectl delete namespace demo
+
 Config: ${env.configPath} (hot-reloaded). Ctrl-C stops everything.
 `);
 
 const shutdown = async (): Promise<void> => {
-  process.stdout.write("\nstopping netguard, kube-apiserver and etcd...\n");
+  process.stdout.write("\nstopping netguard, kube-controller-manager, kube-apiserver and etcd...\n");
   await env.stop();
   process.exit(0);
 };

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Reference / smoke test for the real-apiserver harness: builds (or reuses)
-# kube-apiserver + etcd via build.sh, generates throwaway certs with openssl,
-# starts both on loopback, waits for /readyz, runs `kubectl get ns`, and stops
-# everything again. The flags here are the ones documented in README.md.
+# kube-apiserver, kube-controller-manager and etcd via build.sh, generates
+# throwaway certs with openssl, starts them on loopback, waits for /readyz and
+# for the controller manager (its /healthz and the `default` ServiceAccount),
+# runs `kubectl get ns`, and stops everything again. The flags here are the ones
+# documented in README.md (and used by cluster.ts).
 #
 # Usage: smoke.sh [command args...]   (command runs while the cluster is up)
 # Env: BIN (skip build.sh), KEEP=1 (keep the temp dir), KUBECTL (default: the kubectl built in BIN).
@@ -16,8 +18,8 @@ KUBECTL="${KUBECTL:-$BIN/kubectl}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/netguard-k8s.XXXXXX")"
 pids=()
 
-# Stop in reverse start order (apiserver first, then etcd): an apiserver whose
-# etcd is already gone takes ~a minute to exit.
+# Stop in reverse start order (controller manager, apiserver, then etcd): an
+# apiserver whose etcd is already gone takes ~a minute to exit.
 cleanup() {
   local i p t
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -67,6 +69,15 @@ mkdir -p "$pki"
     -days 2 -out admin.crt -extfile <(printf '%s\n' \
       "keyUsage=critical,digitalSignature,keyEncipherment" \
       "extendedKeyUsage=clientAuth")
+  # kube-controller-manager: its client identity (bound to system:kube-controller-manager
+  # by the default RBAC policy) and its serving cert for /healthz.
+  openssl req -newkey rsa:2048 -nodes -keyout kcm.key -out kcm.csr \
+    -subj "/CN=system:kube-controller-manager"
+  openssl x509 -req -in kcm.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+    -days 2 -out kcm.crt -extfile <(printf '%s\n' \
+      "subjectAltName=IP:127.0.0.1" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" \
+      "extendedKeyUsage=serverAuth,clientAuth")
   # service-account token signing key pair
   openssl genrsa -out sa.key 2048
   openssl rsa -in sa.key -pubout -out sa.pub
@@ -109,7 +120,9 @@ t0=$(date +%s.%N)
   >"$work/apiserver.log" 2>&1 &
 pids+=($!)
 
-cat >"$work/kubeconfig" <<EOF
+# A kubeconfig for the API server as user $1 with the client cert $2.{crt,key}.
+kubeconfig() {
+  cat <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -118,15 +131,18 @@ clusters:
     server: https://127.0.0.1:$api_port
     certificate-authority: $pki/ca.crt
 users:
-- name: admin
+- name: $1
   user:
-    client-certificate: $pki/admin.crt
-    client-key: $pki/admin.key
+    client-certificate: $pki/$2.crt
+    client-key: $pki/$2.key
 contexts:
 - name: netguard-test
-  context: {cluster: netguard-test, user: admin}
+  context: {cluster: netguard-test, user: $1}
 current-context: netguard-test
 EOF
+}
+kubeconfig admin admin >"$work/kubeconfig"
+kubeconfig system:kube-controller-manager kcm >"$work/controller-manager.kubeconfig"
 
 # /readyz is readable anonymously (system:public-info-viewer); only the CA is needed.
 log "etcd $etcd_url, apiserver https://127.0.0.1:$api_port, waiting for /readyz ..."
@@ -143,6 +159,39 @@ until [[ "$(curl -s --cacert "$pki/ca.crt" "https://127.0.0.1:$api_port/readyz" 
   sleep 0.2
 done
 log "ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
+
+# --- kube-controller-manager --------------------------------------------------
+# The controllers that finalize namespaces and collect garbage, each acting as its
+# own service account in kube-system (as kubeadm runs them).
+kcm_port="$(free_port)"
+t0=$(date +%s.%N)
+"$BIN/kube-controller-manager" \
+  --kubeconfig="$work/controller-manager.kubeconfig" \
+  --bind-address=127.0.0.1 \
+  --secure-port="$kcm_port" \
+  --tls-cert-file="$pki/kcm.crt" \
+  --tls-private-key-file="$pki/kcm.key" \
+  --controllers=serviceaccount-token-controller,serviceaccount-controller,namespace-controller,garbage-collector-controller,root-ca-certificate-publisher-controller \
+  --use-service-account-credentials=true \
+  --service-account-private-key-file="$pki/sa.key" \
+  --root-ca-file="$pki/ca.crt" \
+  --leader-elect=false \
+  --v=1 \
+  >"$work/controller-manager.log" 2>&1 &
+pids+=($!)
+log "kube-controller-manager https://127.0.0.1:$kcm_port, waiting for /healthz and the default ServiceAccount ..."
+deadline=$((SECONDS + 120))
+until [[ "$(curl -s --cacert "$pki/ca.crt" "https://127.0.0.1:$kcm_port/healthz" || true)" == ok ]] &&
+  "$KUBECTL" --kubeconfig "$work/kubeconfig" get serviceaccount default -n default >/dev/null 2>&1; do
+  if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+    log "kube-controller-manager died; log:"; tail -n 30 "$work/controller-manager.log" >&2; exit 1
+  fi
+  if ((SECONDS > deadline)); then
+    log "timed out"; tail -n 30 "$work/controller-manager.log" >&2; exit 1
+  fi
+  sleep 0.2
+done
+log "controller manager ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
 
 "$KUBECTL" --kubeconfig "$work/kubeconfig" version 2>&1 | grep -v '^WARNING' >&2 || true
 "$KUBECTL" --kubeconfig "$work/kubeconfig" get ns

@@ -38,6 +38,8 @@ t.test("leading zeros in IPv4 octets are tolerated and read as decimal (ParseCID
   t.equal(parseIP("192.168.001.010")!.value, v4(192, 168, 1, 10));
   t.equal(parseIP("000.000.000.000")!.value, 0n);
   t.equal(parseCidr("010.0.0.0/08")!.prefix, 8, "a zero-padded prefix length is decimal too");
+  t.equal(parseCidr("10.0.0.0001/0032")!.start, v4(10, 0, 0, 1), "any number of leading zeros, prefix length included");
+  t.equal(parseCidr("00fd::0000001/128")!.start, (0xfdn << 112n) + 1n, "IPv6 groups with more than four digits of leading zeros");
 });
 
 t.test("IPv6 CIDRs", async (t) => {
@@ -55,13 +57,16 @@ t.test("IPv6 CIDRs", async (t) => {
   t.equal(parseCidr("::2:3:4:5:6:7:8/128")!.start, 0x00000002000300040005000600070008n);
 });
 
-t.test("IPv4-embedded IPv6 parses as an IPv6 range", async (t) => {
+t.test("an IPv4-mapped IPv6 block is the IPv4 block it maps, as Go's net package reads it", async (t) => {
   const mapped = parseCidr("::ffff:10.0.0.0/104")!;
   t.ok(mapped);
-  t.equal(mapped.family, 6, "an IPv4-mapped IPv6 block is IPv6, not IPv4");
-  t.equal(mapped.prefix, 104);
-  t.equal(mapped.start, 0xffff0a000000n);
-  t.equal(mapped.end, 0xffff0affffffn);
+  t.equal(mapped.family, 4, "the apiserver compares it with IPv4 blocks (and advises writing 10.0.0.0/8)");
+  t.equal(mapped.prefix, 8);
+  t.equal(mapped.start, 0x0a000000n);
+  t.equal(mapped.end, 0x0affffffn);
+  t.equal(mapped.mapped, true);
+  t.equal(parseCidr("::ffff:0:0/80")!.family, 6, "a block wider than ::ffff:0:0/96 stays IPv6");
+  t.equal(parseCidr("::/0")!.family, 6);
   t.equal(parseIP("::ffff:1.2.3.4")!.value, 0xffff01020304n);
   t.equal(parseIP("::1.2.3.4")!.value, 0x01020304n);
   t.equal(parseIP("64:ff9b::192.0.2.33")!.value, (0x0064ff9bn << 96n) + 0xc0000221n);
@@ -94,7 +99,6 @@ t.test("invalid CIDRs are rejected", async (t) => {
     "10.0.0.0.0/24",
     "10..0.0/24",
     "10.0.0.-1/32",
-    "10.0.0.0001/32", // four digits
     "10.0.0.a/32",
     ":::/0",
     ":::1/128",

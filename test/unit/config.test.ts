@@ -112,11 +112,25 @@ t.test("the multicloud fixture loads without notes", async (t) => {
   if (result.ok) t.same(result.loaded.notes, []);
 });
 
-t.test("defaultConfig is a single cluster with no ranges", async (t) => {
+t.test("defaultConfig is a single cluster with no name, ranges or CNI declared", async (t) => {
   const d = defaultConfig();
-  t.equal(d.config.cluster.name, "local");
+  t.equal(d.config.cluster.name, undefined, "no invented cluster name");
+  t.equal(d.config.cluster.cni, "generic");
   t.same(d.config.remoteClusters, []);
   t.ok(d.topology.local.all.isEmpty());
+});
+
+t.test("cluster.cni: generic by default, cilium under cilium-clustermesh, a contradiction is an error", async (t) => {
+  const cni = (cluster: Record<string, unknown>) => {
+    const result = loadConfig({ apiVersion: "netguard.dev/v1alpha1", kind: "GuardrailConfig", cluster: { name: "c", ...cluster } });
+    return result.ok ? result.loaded.config.cluster.cni : undefined;
+  };
+  t.equal(cni({}), "generic");
+  t.equal(cni({ cni: "calico" }), "calico");
+  t.equal(cni({ policyScope: "cilium-clustermesh" }), "cilium");
+  t.equal(cni({ policyScope: "calico-federation" }), "generic");
+  rejects(t, { ...minimal(), cluster: { name: "c", policyScope: "cilium-clustermesh", cni: "calico" } }, "cluster.cni", /cni calico contradicts it/);
+  rejects(t, { ...minimal(), cluster: { name: "c", cni: "flannel" } }, "cluster.cni", /generic, calico, cilium/);
 });
 
 t.test("the schema is shipped for editors", async (t) => {

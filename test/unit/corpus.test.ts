@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import t from "tap";
-import { parseAllDocuments } from "yaml";
 import { defaultConfig, evaluateNetworkPolicy, type LoadedConfig } from "../../policies/index.js";
+import { parseObjects } from "../../server/cli/documents.js";
 import { sharedPath } from "../helpers/shared.js";
 import { fixture } from "./helpers.js";
 
@@ -36,16 +36,16 @@ if (recipesDir) {
     ["default config", defaultConfig()],
     ["multicloud config", fixture],
   ];
-  const corpus = files.map((file) => ({ rel: path.relative(recipesDir, file), docs: parseAllDocuments(readFileSync(file, "utf8")) }));
-  const policyCount = corpus.reduce((n, { docs }) => n + docs.filter((d) => d.toJS() != null).length, 0);
+  // Read as `netguard check` (and kubectl) reads them.
+  const corpus = files.map((file) => ({ rel: path.relative(recipesDir, file), read: parseObjects(readFileSync(file, "utf8"), file) }));
+  const policyCount = corpus.reduce((n, { read }) => n + read.objects.length, 0);
   t.ok(policyCount >= files.length, `${policyCount} policies in ${files.length} files`);
 
-  for (const { rel, docs } of corpus) {
+  for (const { rel, read } of corpus) {
     t.test(rel, async (t) => {
-      for (const [i, doc] of docs.entries()) {
-        t.same(doc.errors, [], `${rel}#${i} parses as YAML`);
-        const object = doc.toJS() as { kind?: string } | null;
-        if (object === null || object === undefined) continue;
+      t.same(read.problems, [], `${rel} reads as kubectl reads it`);
+      for (const [i, item] of read.objects.entries()) {
+        const object = item.object as { kind?: string };
         t.equal(object.kind, "NetworkPolicy", `${rel}#${i} is a NetworkPolicy`);
         for (const [name, loaded] of configs) {
           const result = evaluateNetworkPolicy(object, loaded);

@@ -6,7 +6,9 @@
  * Conventions the docs follow (see docs/rules/README.md):
  * - ```yaml fires / ```yaml passes: one complete NetworkPolicy each;
  * - ```yaml config: a GuardrailConfig used by that page instead of docs/examples/multicloud-config.yaml;
- * - ```text finding: `rule:`, `path:`, `message:` and `fix:` lines copied from a real run.
+ * - ```text finding: `rule:`, `path:`, `message:` and `fix:` lines copied from a real run of `netguard check`
+ *   (offline: cluster-state premises assumed);
+ * - a "## Premises" section naming every premise the page's findings rest on.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -145,7 +147,7 @@ for (const rule of rules) {
     t.equal(table.get("default action"), rule.defaultAction, "table: default action");
     t.equal(table.get("applies when policyscope is"), expectedScope(rule), "table: policyScope");
 
-    for (const heading of ["## What it checks", "## Why", "## Example that fires", "## Example that passes", "## How to fix"]) {
+    for (const heading of ["## What it checks", "## Premises", "## Why", "## Example that fires", "## Example that passes", "## How to fix"]) {
       t.ok(markdown.includes(`\n${heading}\n`), `has a "${heading}" section`);
     }
 
@@ -170,7 +172,7 @@ for (const rule of rules) {
       t.type(object.metadata?.name, "string", `${where}: metadata.name`);
       t.type(object.metadata?.namespace, "string", `${where}: metadata.namespace`);
 
-      const result = evaluateNetworkPolicy(object, loaded);
+      const result = evaluateNetworkPolicy(object, loaded, { origin: "offline" });
       t.same(result.inputErrors, [], `${where}: a valid NetworkPolicy`);
       t.same(result.ruleFailures, [], `${where}: no rule threw`);
       const own = result.findings.filter((f) => f.rule === rule.id);
@@ -183,6 +185,10 @@ for (const rule of rules) {
         t.same(result.findings, [], `${where}: produces no finding at all`);
       }
     }
+
+    const premises = new Set(produced.flatMap((f) => f.premises ?? []).map((p) => p.id.split(":")[0]!));
+    const section = markdown.split("\n## Premises\n")[1]?.split("\n## ")[0] ?? "";
+    for (const id of premises) t.ok(section.includes(`\`${id}`), `the Premises section names ${id}`);
 
     const quoted = blocks.filter((b) => b.info === "text finding");
     t.ok(quoted.length >= 1, "quotes the finding the fires example produces (```text finding)");

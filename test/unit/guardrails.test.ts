@@ -8,6 +8,9 @@ import {
   clusterLabelPatch,
   defaultConfig,
   isManagedPolicy,
+  auditNamespace,
+  checkManagedPolicyClaim,
+  NETGUARD_FIELD_MANAGER,
   baselineStatus,
   isPrivileged,
   optOutLabel,
@@ -94,7 +97,7 @@ t.test("opt-out helpers follow the config", async (t) => {
 });
 
 t.test("checkManagedPolicyChange", async (t) => {
-  const managed = { metadata: { name: "netguard-baseline", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } };
+  const managed = { metadata: { name: "netguard-baseline", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
   const mine = { metadata: { name: "mine", labels: { app: "x" } } };
   t.ok(isManagedPolicy(managed));
   t.notOk(isManagedPolicy(mine));
@@ -112,6 +115,77 @@ t.test("checkManagedPolicyChange", async (t) => {
   t.same(checkManagedPolicyChange("UPDATE", mine, alice, config), [], "not managed");
   t.same(checkManagedPolicyChange("CREATE", undefined, alice, config), [], "CREATE has no old object");
   t.same(checkManagedPolicyChange("CONNECT", managed, alice, config), []);
+});
+
+t.test("checkManagedPolicyChange never blocks the cluster's cleanup", async (t) => {
+  const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const spec = { podSelector: {}, policyTypes: ["Ingress"] };
+  const managed = { metadata: { name: "netguard-baseline", namespace: "web", labels, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] }, spec };
+  const sa = (name: string) => ({ username: `system:serviceaccount:kube-system:${name}`, groups: ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"] });
+  const denied = (f: unknown[]) => f.length === 1;
+
+  for (const user of [sa("namespace-controller"), sa("generic-garbage-collector"), { username: "system:kube-controller-manager" }]) {
+    t.same(checkManagedPolicyChange("DELETE", managed, user, config), [], `${user.username} deletes`);
+    t.same(checkManagedPolicyChange("UPDATE", managed, user, config), [], `${user.username} updates (finalizers, ownerReferences)`);
+  }
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, sa("replicaset-controller"), config)), "another kube-system controller is not cleanup");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, { username: "system:serviceaccount:web:namespace-controller" }, config)), "the same name in another namespace is not it");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, { username: "namespace-controller", groups: ["system:serviceaccounts:kube-system"] }, config)), "nor a look-alike user");
+
+  const terminating = { facts: { terminatingNamespaces: new Set(["web"]) } };
+  t.same(checkManagedPolicyChange("DELETE", managed, alice, config, [], terminating), [], "anyone's DELETE in a namespace being deleted");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, alice, config, [], { facts: { terminatingNamespaces: new Set(["other"]) } })), "only in that namespace");
+  t.ok(denied(checkManagedPolicyChange("DELETE", managed, alice, config, [], { facts: {} })), "unknown (cache not synced) is not terminating");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", managed, alice, config, [], { ...terminating, object: { ...managed, spec: { podSelector: {} } } } as never)), "an edit in a terminating namespace is still an edit");
+
+  const deleting = { ...managed, metadata: { ...managed.metadata, deletionTimestamp: "2026-12-04T17:00:00Z", finalizers: ["example.com/backup", "foregroundDeletion"] } };
+  const withFinalizers = (finalizers: string[] | undefined, extra: object = {}) => ({ ...deleting, ...extra, metadata: { ...deleting.metadata, finalizers } });
+  t.same(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(["foregroundDeletion"]) }), [], "dropping a finalizer lets an admitted deletion finish");
+  t.same(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(undefined) }), [], "dropping all of them");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(["foregroundDeletion", "x/new"]) })), "adding one is not finishing");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: withFinalizers(["foregroundDeletion"], { spec: { podSelector: {} } }) })), "nor is changing the spec meanwhile");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", deleting, alice, config, [], { object: { ...withFinalizers([]), metadata: { ...withFinalizers([]).metadata, labels: {} } } })), "nor dropping the managed label");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", managed, alice, config, [], { object: { ...managed, metadata: { ...managed.metadata, finalizers: [] } } })), "not being deleted: a plain edit");
+  t.ok(denied(checkManagedPolicyChange("UPDATE", { ...deleting, metadata: { ...deleting.metadata, finalizers: "x" } } as never, alice, config, [], { object: withFinalizers(["x"]) })), "malformed finalizers are no crash");
+});
+
+t.test("isManagedPolicy: the managed-by label claims nothing without netguard's field manager", async (t) => {
+  const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
+  const entry = (manager: unknown) => ({ manager, operation: "Update", fieldsType: "FieldsV1" });
+  t.notOk(isManagedPolicy({ metadata: { labels } }), "label only: anyone can set it");
+  t.notOk(isManagedPolicy({ metadata: { labels, managedFields: [entry("kubectl-create"), entry("kubectl-edit")] } }), "written by others");
+  t.ok(isManagedPolicy({ metadata: { labels, managedFields: [entry("kubectl-edit"), entry(NETGUARD_FIELD_MANAGER)] } }), "netguard wrote it, an admin edited it since");
+  t.notOk(isManagedPolicy({ metadata: { labels: {}, managedFields: [entry(NETGUARD_FIELD_MANAGER)] } }), "an admin removed the label: taken over");
+  for (const odd of [{}, "netguard", [null], [entry(7)]]) t.notOk(isManagedPolicy({ metadata: { labels, managedFields: odd } }), `malformed managedFields ${JSON.stringify(odd)}`);
+});
+
+t.test("checkManagedPolicyClaim: only privileged users make a policy netguard's or take the baseline's name", async (t) => {
+  const forged = { metadata: { name: "x", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
+  const labelledOnly = { metadata: { name: "x", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } } };
+  const claim = checkManagedPolicyClaim("CREATE", forged, undefined, alice, config);
+  t.equal(claim.length, 1);
+  t.match(claim[0], { rule: "managed-baseline", action: "deny", path: "metadata.managedFields" });
+  t.match(claim[0]?.message, "alice cannot make a NetworkPolicy netguard's");
+  t.equal(checkManagedPolicyClaim("UPDATE", forged, labelledOnly, alice, config).length, 1, "nor by an update");
+  t.same(checkManagedPolicyClaim("UPDATE", forged, forged, alice, config), [], "already netguard's: checkManagedPolicyChange judges that");
+  t.same(checkManagedPolicyClaim("CREATE", labelledOnly, undefined, alice, config), [], "a label alone claims nothing, so it is allowed");
+  t.same(checkManagedPolicyClaim("CREATE", forged, undefined, admin, config), [], "privileged");
+  const named = { metadata: { name: "netguard-baseline" } };
+  t.match(checkManagedPolicyClaim("CREATE", named, undefined, alice, config)[0], { rule: "managed-baseline", path: "metadata.name" });
+  t.same(checkManagedPolicyClaim("CREATE", named, undefined, admin, config), [], "an admin may; the controller then leaves it alone and reports it");
+  t.same(checkManagedPolicyClaim("DELETE", forged, forged, alice, config), []);
+});
+
+t.test("auditNamespace: a baseline-named policy netguard did not make is reported as such", async (t) => {
+  const ns = { apiVersion: "v1", kind: "Namespace" as const, metadata: { name: "web", labels: { [config.clusterLabel]: config.cluster.name ?? "" } } };
+  const desired = buildBaselinePolicy("web", config);
+  const own = { ...desired, metadata: { ...desired.metadata, managedFields: [{ manager: NETGUARD_FIELD_MANAGER }] } };
+  t.same(auditNamespace(ns, [own as never], config), [], "netguard's own, as configured");
+  const [taken] = auditNamespace(ns, [desired], config);
+  t.match(taken, { rule: "missing-baseline", action: "deny" });
+  t.match(taken?.message, "has the baseline's name but netguard did not make it");
+  t.match(taken?.fix, "Rename or delete netguard-baseline in web");
+  t.match(auditNamespace(ns, [], config)[0]?.message, "has no baseline NetworkPolicy");
 });
 
 t.test("buildBaselinePolicy: dns-only", async (t) => {
@@ -140,7 +214,7 @@ t.test("buildBaselinePolicy: dns-only", async (t) => {
       ],
     },
   });
-  t.ok(isManagedPolicy(p));
+  t.notOk(isManagedPolicy(p), "netguard's until netguard has written it (managedFields name its field manager)");
   t.same(validateNetworkPolicy(p).errors, [], "a valid NetworkPolicy");
   // The builder copies the selectors: mutating the policy leaves the config intact.
   (p.spec.egress![0]!.to![0]!.podSelector!.matchLabels as Record<string, string>)["k8s-app"] = "changed";

@@ -9,7 +9,7 @@ import type { ClusterFacts, Finding, IPBlock, NetworkPolicyPeer, NetworkPolicyPo
 type Doc = Record<string, unknown>;
 
 /**
- * gcp-west (local) with three remotes:
+ * gcp-west (local, Calico, dual-stack ranges declared) with three remotes:
  * - aws-east: nat, with NAT sources, exposed addresses and known namespaces;
  * - azure-north: routed, pod IPs preserved (snatToNodes false);
  * - onprem-south: routed, but pod sources rewritten to node IPs (snatToNodes true).
@@ -20,9 +20,10 @@ export function multicloudDocument(): Doc {
     kind: "GuardrailConfig",
     cluster: {
       name: "gcp-west",
+      cni: "calico",
       podCIDRs: ["10.8.0.0/14", "fd00:8::/56"],
       serviceCIDRs: ["10.12.0.0/20"],
-      nodeCIDRs: ["10.0.0.0/20"],
+      nodeCIDRs: ["10.0.0.0/20", "fd00::/64"],
     },
     remoteClusters: [
       {
@@ -39,14 +40,14 @@ export function multicloudDocument(): Doc {
         name: "azure-north",
         connectivity: "routed",
         podCIDRs: ["10.200.0.0/16", "fd00:200::/56"],
-        nodeCIDRs: ["10.201.0.0/20"],
+        nodeCIDRs: ["10.201.0.0/20", "fd00:201::/64"],
         snatToNodes: false,
       },
       {
         name: "onprem-south",
         connectivity: "routed",
         podCIDRs: ["10.210.0.0/16", "fd00:210::/56"],
-        nodeCIDRs: ["10.211.0.0/20"],
+        nodeCIDRs: ["10.211.0.0/20", "fd00:211::/64"],
         snatToNodes: true,
       },
     ],
@@ -68,6 +69,14 @@ export function multicloud(adjust?: (doc: Doc) => void): LoadedConfig {
 }
 
 export const fixture: LoadedConfig = multicloud();
+
+/** The multicloud fixture under another policyScope (cilium-clustermesh runs Cilium, so its cni follows). */
+export const withScope = (scope: string): LoadedConfig =>
+  multicloud((d) => {
+    const cluster = d.cluster as Record<string, unknown>;
+    cluster.policyScope = scope;
+    if (scope === "cilium-clustermesh") cluster.cni = "cilium";
+  });
 
 export interface PolicyOptions {
   name?: string;
@@ -102,8 +111,11 @@ export const ingressFrom = (peers: unknown[], ports?: NetworkPolicyPort[], optio
 export const egressTo = (peers: unknown[], ports?: NetworkPolicyPort[], options: PolicyOptions = {}): Doc =>
   policy({ ...options, egress: [ports ? { to: peers, ports } : { to: peers }] });
 
+/** Cluster facts in which every local namespace carries the cluster label: the label premise holds. */
+export const labelledCluster: ClusterFacts = { namespacesNotLabelledLocal: new Map() };
+
 /** Evaluates and insists the object was valid input and no rule crashed. */
-export function evaluate(object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = {}, candidates?: readonly Rule[]): PolicyEvaluation {
+export function evaluate(object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = labelledCluster, candidates?: readonly Rule[]): PolicyEvaluation {
   const result = candidates ? evaluateNetworkPolicy(object, loaded, facts, candidates) : evaluateNetworkPolicy(object, loaded, facts);
   if (result.inputErrors.length > 0) throw new Error(`unexpected input errors: ${JSON.stringify(result.inputErrors)}`);
   if (!candidates && result.ruleFailures.length > 0) throw new Error(`rules failed: ${JSON.stringify(result.ruleFailures)}`);
@@ -111,7 +123,7 @@ export function evaluate(object: unknown, loaded: LoadedConfig = fixture, facts:
 }
 
 /** Findings of one rule for `object`. */
-export function findingsOf(rule: string, object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = {}): Finding[] {
+export function findingsOf(rule: string, object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = labelledCluster): Finding[] {
   return evaluate(object, loaded, facts).findings.filter((f) => f.rule === rule);
 }
 
@@ -122,7 +134,7 @@ export const silentFor =
     findingsOf(rule, object, loaded, facts).length === 0;
 
 /** The single finding of `rule`; throws when there is none or more than one. */
-export function only(rule: string, object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = {}): Finding {
+export function only(rule: string, object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = labelledCluster): Finding {
   const found = findingsOf(rule, object, loaded, facts);
   if (found.length !== 1) throw new Error(`expected exactly one ${rule} finding, got ${JSON.stringify(found, null, 2)}`);
   return found[0]!;

@@ -1,7 +1,6 @@
 import t from "tap";
 import { guardrailConfigSchema } from "../../policies/index.js";
 import { PATTERN_MEANINGS } from "../../policies/schema-errors.js";
-import { networkPolicySchema } from "../../policies/validate/network-policy-schema.js";
 
 /** Every `pattern` anywhere in a schema. */
 function patternsIn(node: unknown): string[] {
@@ -11,8 +10,8 @@ function patternsIn(node: unknown): string[] {
 }
 
 t.test("every pattern of the shipped schemas is explained in words", async (t) => {
-  const patterns = [...new Set([...patternsIn(guardrailConfigSchema), ...patternsIn(networkPolicySchema)])];
-  t.ok(patterns.length >= 3, "walked the schemas");
+  const patterns = [...new Set(patternsIn(guardrailConfigSchema))];
+  t.ok(patterns.length >= 3, "walked the schema");
   for (const pattern of patterns) t.ok(PATTERN_MEANINGS[pattern], `${pattern} has a meaning`);
   for (const meaning of Object.values(PATTERN_MEANINGS)) t.match(meaning, /^must /, "reads as a reason after the path");
 });

@@ -59,6 +59,7 @@ t.test("bad CIDRs", async (t) => {
   invalid(t, egressTo([anyPod, ipBlock("10.0.0.0/33")]), "spec.egress[0].to[1].ipBlock.cidr", /"10\.0\.0\.0\/33" is not a valid IPv4 or IPv6 CIDR/);
   invalid(t, ingressFrom([ipBlock(":::/64")]), "spec.ingress[0].from[0].ipBlock.cidr", /not a valid/);
   invalid(t, ingressFrom([ipBlock("10.0.0.0/8", ["10.1.0.0"])]), "spec.ingress[0].from[0].ipBlock.except[0]", /no prefix length/);
+  t.ok(validateNetworkPolicy(ingressFrom([ipBlock("10.0.0.0/0008", ["10.0.0.0001/16"])])).policy, "leading zeros of any length, as ParseCIDRSloppy");
   invalid(t, ingressFrom([{ ipBlock: {} }]), "spec.ingress[0].from[0].ipBlock.cidr", /required/);
   invalid(t, ingressFrom([{ ipBlock: { cidr: 10 } }]), "spec.ingress[0].from[0].ipBlock.cidr", "must be a string, not an integer");
 });
@@ -70,6 +71,8 @@ t.test("except entries must be strict subsets of the cidr, in its family", async
   invalid(t, ingressFrom([ipBlock("10.0.0.0/16", ["10.0.0.0/24", "fd00::/64"])]), "spec.ingress[0].from[0].ipBlock.except[1]", '"fd00::/64" is not the same IP family as cidr 10.0.0.0/16');
   invalid(t, egressTo([ipBlock("fd00::/48", ["10.0.0.0/8"])]), "spec.egress[0].to[0].ipBlock.except[0]", /same IP family/);
   invalid(t, egressTo([ipBlock("fd00::/48", ["fd01::/64"])]), "spec.egress[0].to[0].ipBlock.except[0]", /strict subset/);
+  t.ok(validateNetworkPolicy(egressTo([ipBlock("10.0.0.0/8", ["::ffff:10.1.0.0/112"])])).policy, "an IPv4-mapped except inside an IPv4 cidr");
+  invalid(t, egressTo([ipBlock("::/0", ["::ffff:10.0.0.0/104"])]), "spec.egress[0].to[0].ipBlock.except[0]", /same IP family/);
 });
 
 t.test("endPort rules", async (t) => {
@@ -128,8 +131,8 @@ t.test("unknown fields and wrong shapes", async (t) => {
   invalid(t, policy({ policyTypes: ["Ingress", "Both"] }), "spec.policyTypes[1]", /Ingress, Egress/);
   invalid(t, { ...policy(), kind: "Pod" }, "kind", /NetworkPolicy/);
   invalid(t, { ...policy(), apiVersion: "extensions/v1beta1" }, "apiVersion", /networking\.k8s\.io\/v1/);
-  const { spec: _spec, ...noSpec } = policy();
-  invalid(t, noSpec, "spec", /required/);
+  invalid(t, { ...policy(), metadata: { name: "web", bogus: 1 } }, "metadata.bogus", /unknown field/);
+  invalid(t, { ...policy(), status: {} }, "status", /unknown field/);
   for (const notObject of [null, "x", 3, []]) {
     const errors = errorsOf(notObject);
     t.ok(errors.length >= 1, `rejects ${JSON.stringify(notObject)}`);
@@ -176,5 +179,56 @@ t.test("fields set to null are treated as absent, as the apiserver decodes them"
   t.equal(JSON.stringify(p), before, "the input is not modified");
   t.same(evaluateNetworkPolicy(p, fixture).inputErrors, []);
   t.same(evaluateNetworkPolicy(p, fixture).findings, []);
-  invalid(t, { ...policy(), spec: null }, "spec", /required/);
+});
+
+t.test("a missing or null spec is what the apiserver stores: an empty podSelector and policyTypes [Ingress]", async (t) => {
+  const { spec: _spec, ...noSpec } = policy();
+  for (const object of [noSpec, { ...policy(), spec: null }]) {
+    const { policy: validated, errors } = validateNetworkPolicy(object);
+    t.same(errors, []);
+    t.same(validated?.spec, { podSelector: {}, policyTypes: ["Ingress"] });
+  }
+});
+
+t.test("null inside lists and label maps is the element's zero value, as Go decodes JSON", async (t) => {
+  const defaulted = validateNetworkPolicy(policy({ ingress: [null as never], egress: [{ ports: [null as never] }] })).policy!;
+  t.same(defaulted.spec.ingress, [{}], "an ingress rule of null is an empty rule");
+  t.same(defaulted.spec.egress, [{ ports: [{ protocol: "TCP" }] }], "a port of null is an empty port, TCP by default");
+  t.same(defaulted.spec.policyTypes, ["Ingress", "Egress"], "policyTypes default from the rules present");
+  t.same(validateNetworkPolicy(policy({ podSelector: { matchExpressions: [{ key: "a", operator: "In", values: [null as never] }] } })).errors, [], "a null value is the empty value");
+  t.same(validateNetworkPolicy(policy({ podSelector: { matchLabels: { a: null as never } } })).policy?.spec.podSelector, { matchLabels: { a: "" } });
+  invalid(t, policy({ podSelector: { matchLabels: { "bad key": null as never } } }), "spec.podSelector.matchLabels", /not a valid label key/);
+  invalid(t, ingressFrom([null as never]), "spec.ingress[0].from[0]", /must specify a peer/);
+});
+
+t.test("metadata is validated as the apiserver does", async (t) => {
+  const meta = (metadata: Record<string, unknown>) => ({ ...policy(), metadata });
+  invalid(t, meta({ namespace: "web" }), "metadata.name", /name or generateName is required/);
+  t.same(validateNetworkPolicy(meta({ generateName: "web-" })).errors, [], "generateName stands in for the name");
+  invalid(t, meta({ name: "Web" }), "metadata.name", /RFC 1123 subdomain/);
+  invalid(t, meta({ name: "a".repeat(254) }), "metadata.name", /no more than 253/);
+  t.same(validateNetworkPolicy(meta({ name: "a".repeat(253) })).errors, [], "253 characters is the limit");
+  invalid(t, meta({ name: "web", namespace: "Team" }), "metadata.namespace", /RFC 1123 label/);
+  t.same(validateNetworkPolicy(meta({ name: "web" })).errors, [], "no namespace: the request's is used");
+  invalid(t, meta({ name: "web", labels: { app: "x y" } }), "metadata.labels.app", /not a valid label value/);
+  const longKey = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}/${"e".repeat(63)}`;
+  t.equal(longKey.length, 317);
+  t.same(validateNetworkPolicy(meta({ name: "web", labels: { [longKey]: "x" } })).errors, [], "a 317-character key whose parts are within their limits");
+  invalid(t, meta({ name: "web", labels: { [`${"a".repeat(254)}/x`]: "x" } }), "metadata.labels", /prefix part must be no more than 253/);
+  invalid(t, meta({ name: "web", annotations: { "a b": "x" } }), "metadata.annotations", /annotation key/);
+  invalid(t, meta({ name: "web", annotations: { a: "x".repeat(256 * 1024) } }), "metadata.annotations", /may not total more than/);
+  invalid(t, meta({ name: "web", finalizers: ["a b"] }), "metadata.finalizers", /"a b"/);
+  invalid(t, meta({ name: "web", ownerReferences: [{ apiVersion: "v1", kind: "ConfigMap", name: "c" }] }), "metadata.ownerReferences[0].uid", /must not be empty/);
+  invalid(t, meta({ name: "web", creationTimestamp: "yesterday" }), "metadata.creationTimestamp", /RFC 3339/);
+});
+
+t.test("on UPDATE, what the apiserver checks against the stored object", async (t) => {
+  const stored = { ...policy(), metadata: { name: "test", namespace: "web", resourceVersion: "7", uid: "u1" } };
+  const update = (metadata: Record<string, unknown>) => validateNetworkPolicy({ ...stored, metadata }, { operation: "UPDATE", oldObject: stored });
+  t.same(update({ ...stored.metadata, labels: { a: "b" } }).errors, []);
+  t.match(update({ ...stored.metadata, name: "other" }).errors, [{ path: "metadata.name", message: /immutable/ }]);
+  t.match(update({ ...stored.metadata, resourceVersion: undefined }).errors, [{ path: "metadata.resourceVersion", message: /must be specified/ }]);
+  const legacy = { ...stored, spec: { podSelector: { matchExpressions: [{ key: "a", operator: "In", values: ["not valid"] }] } } };
+  t.same(validateNetworkPolicy(legacy, { operation: "UPDATE", oldObject: legacy }).errors, [], "a stored podSelector with invalid values may be kept");
+  t.ok(validateNetworkPolicy(legacy).errors.length > 0, "but not created");
 });

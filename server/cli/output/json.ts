@@ -1,7 +1,7 @@
 import type { CheckReport } from "../../audit/report.js";
 import { countActions } from "../../audit/report.js";
 
-/** The JSON contract of DESIGN.md section 6, nothing more. */
+/** The JSON contract of DESIGN.md section 6, with the premises behind each provable finding. */
 export function formatJson(report: CheckReport): string {
   const findings = report.findings.map((f) => ({
     rule: f.rule,
@@ -10,6 +10,7 @@ export function formatJson(report: CheckReport): string {
     path: f.path,
     message: f.message,
     fix: f.fix,
+    ...(f.premises ? { premises: f.premises } : {}),
   }));
   return `${JSON.stringify({ findings, summary: { objects: report.objects, ...countActions(report) } }, null, 2)}\n`;
 }

@@ -21,6 +21,12 @@ function heading(item: ReportedFinding | ReportedError): string {
   return [name, where && `(${where})`].filter(Boolean).join(" ");
 }
 
+/** " (2 projectcalico.org/v3 NetworkPolicy, 1 v1 ConfigMap)": what was skipped, when known. */
+function skippedKinds(report: CheckReport): string {
+  const kinds = Object.entries(report.skippedKinds ?? {});
+  return kinds.length > 0 ? ` (${kinds.map(([kind, n]) => `${n} ${kind}`).join(", ")})` : "";
+}
+
 /** Findings grouped per object, readable in a terminal; colour only when `style` is colours. */
 export function formatText(report: CheckReport, style: TextStyle = plain): string {
   const groups = new Map<string, string[]>();
@@ -40,11 +46,19 @@ export function formatText(report: CheckReport, style: TextStyle = plain): strin
       `         ${style.dim("fix:")} ${f.fix}`,
     ]);
   }
+  const assumed = assumedPremises(report);
   const body = [...groups].map(([title, lines]) => `${style.bold(title)}\n${lines.join("\n")}\n`).join("\n");
   const { deny, warn } = countActions(report);
   const summary =
     `${plural(report.objects, "NetworkPolicy").replace("Policys", "Policies")} checked` +
-    `${report.skipped > 0 ? `, ${plural(report.skipped, "other object")} skipped` : ""}: ` +
+    `${report.skipped > 0 ? `, ${plural(report.skipped, "other object")} skipped${skippedKinds(report)}` : ""}: ` +
     `${plural(deny, "denial")}, ${plural(warn, "warning")}${report.errors.length > 0 ? `, ${plural(report.errors.length, "error")}` : ""}`;
-  return `${body}${body ? "\n" : ""}${summary}\n`;
+  return `${body}${body ? "\n" : ""}${assumed}${summary}\n`;
+}
+
+/** The cluster-state premises the findings took on trust (offline `check`), one line each. */
+function assumedPremises(report: CheckReport): string {
+  const assumed = new Map<string, string>();
+  for (const f of report.findings) for (const p of f.premises ?? []) if (p.status === "assumed") assumed.set(p.id, p.statement);
+  return [...assumed].map(([id, statement]) => `assumed, not checked against a cluster: ${id} (${statement})\n`).join("");
 }

@@ -1,6 +1,6 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { egressTo, findingsOf, ingressFrom, ipBlock, load, multicloud, only, policy, silentFor } from "../helpers.js";
+import { egressTo, findingsOf, ingressFrom, ipBlock, load, multicloud, only, policy, silentFor, withScope } from "../helpers.js";
 
 const RULE = "named-port-to-cidr";
 const silent = silentFor(RULE);
@@ -26,7 +26,7 @@ t.test("IPv6 ipBlocks, several peers, several ports", async (t) => {
 
 t.test("an ipBlock carved around the local pods counts as outside them", async (t) => {
   t.ok(only(RULE, egressTo([ipBlock("10.0.0.0/8", ["10.8.0.0/14", "10.0.0.0/20"])], [{ port: "http" }])));
-  t.ok(only(RULE, egressTo([ipBlock("fd00::/16", ["fd00:8::/56"])], [{ port: "http" }])));
+  t.ok(only(RULE, egressTo([ipBlock("fd00::/16", ["fd00:8::/56", "fd00::/64"])], [{ port: "http" }])));
 });
 
 t.test("the path names the right rule and port", async (t) => {
@@ -57,18 +57,28 @@ t.test("silent for numeric ports, ingress, and empty peers", async (t) => {
   t.ok(silent(policy({ egress: [{ to: [], ports: [{ port: "http" }] }] })), "empty `to`: all destinations");
 });
 
-t.test("silent when the local pod CIDRs are unknown", async (t) => {
+t.test("only a warning when the local pod CIDRs are unknown", async (t) => {
   const p = egressTo([ipBlock("192.0.2.0/24")], [{ port: "https" }]);
-  t.ok(silent(p, defaultConfig()));
-  t.ok(silent(p, load({ apiVersion: "netguard.dev/v1alpha1", kind: "GuardrailConfig", cluster: { name: "c", nodeCIDRs: ["10.0.0.0/20"] } })));
+  for (const [name, loaded] of [
+    ["no config", defaultConfig()],
+    ["no podCIDRs", load({ apiVersion: "netguard.dev/v1alpha1", kind: "GuardrailConfig", cluster: { name: "c", cni: "calico", nodeCIDRs: ["10.0.0.0/20"] } })],
+  ] as const) {
+    const f = only(RULE, p, loaded);
+    t.equal(f.action, "warn", name);
+    t.ok(f.premises?.some((x) => x.id === "local-pod-ranges-declared:ipv4" && x.status === "unknown"), name);
+  }
 });
 
 t.test("when selectors resolve across clusters, remote pods' named ports are known too", async (t) => {
   for (const scope of ["cilium-clustermesh", "calico-federation"]) {
-    const mesh = multicloud((d) => ((d.cluster as Record<string, unknown>).policyScope = scope));
+    const mesh = withScope(scope);
     t.ok(silent(egressTo([ipBlock("10.200.0.0/16")], [{ port: "http" }]), mesh), `${scope}: routed remote pods`);
     t.ok(silent(egressTo([ipBlock("fd00:200::/64")], [{ port: "http" }]), mesh), `${scope}: IPv6 remote pods`);
-    t.ok(only(RULE, egressTo([ipBlock("192.0.2.0/24")], [{ port: "http" }]), mesh), `${scope}: an external range still never matches`);
+    t.equal(
+      only(RULE, egressTo([ipBlock("192.0.2.0/24")], [{ port: "http" }]), mesh).action,
+      scope === "cilium-clustermesh" ? "warn" : "deny",
+      `${scope}: an external range never matches a named port under Calico; Cilium applies the number to ipBlock peers too`,
+    );
   }
   t.ok(only(RULE, egressTo([ipBlock("10.200.0.0/16")], [{ port: "http" }])), "local-only: remote pods are just addresses");
 });

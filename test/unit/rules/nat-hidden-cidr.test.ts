@@ -1,5 +1,5 @@
 import t from "tap";
-import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only, policy, silentFor } from "../helpers.js";
+import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only, policy, silentFor, withScope } from "../helpers.js";
 
 const RULE = "nat-hidden-cidr";
 const fires = (object: unknown, loaded = undefined as Parameters<typeof only>[2]) => only(RULE, object, loaded);
@@ -179,7 +179,7 @@ t.test("one remote's hidden range carried by another remote is not hidden", asyn
 });
 
 t.test("the rule applies whatever the policyScope (it is about addresses, not selectors)", async (t) => {
-  const loaded = multicloud((d) => ((d.cluster as Record<string, unknown>).policyScope = "cilium-clustermesh"));
+  const loaded = withScope("cilium-clustermesh");
   t.ok(only(RULE, ingressFrom([ipBlock("10.100.0.0/16")]), loaded));
 });
 

@@ -1,6 +1,6 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only, silentFor } from "../helpers.js";
+import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only, silentFor, withScope } from "../helpers.js";
 
 const RULE = "remote-cluster-selector";
 const KEY = "netguard.dev/cluster";
@@ -34,7 +34,7 @@ t.test("routed remotes: suggest addresses that traffic actually carries", async 
   const onpremIn = only(RULE, ingressFrom([ns({ matchLabels: { [KEY]: "onprem-south" } })]));
   t.match(
     onpremIn.fix,
-    /^Allow onprem-south's node range \(ipBlock cidr 10\.211\.0\.0\/20\) instead: it rewrites pod sources to its node addresses\. /,
+    /^Allow onprem-south's node range \(ipBlock cidr 10\.211\.0\.0\/20 or ipBlock cidr fd00:211::\/64\) instead: it rewrites pod sources to its node addresses\. /,
     "SNAT to nodes: pod addresses never arrive",
   );
   const onpremOut = only(RULE, egressTo([ns({ matchLabels: { [KEY]: "onprem-south" } })]));
@@ -81,19 +81,28 @@ t.test("a selector that matches nothing for another reason is left to unsatisfia
 
 t.test("silent when the CNI resolves selectors across clusters", async (t) => {
   for (const scope of ["cilium-clustermesh", "calico-federation"]) {
-    const loaded = multicloud((d) => ((d.cluster as Record<string, unknown>).policyScope = scope));
+    const loaded = withScope(scope);
     t.ok(silent(ingressFrom([ns({ matchLabels: { [KEY]: "aws-east" } })]), loaded), scope);
     t.ok(silent(ingressFrom([ns({ matchExpressions: [{ key: KEY, operator: "DoesNotExist" }] })]), loaded), scope);
   }
 });
 
-t.test("honours a custom clusterLabel and the default config's cluster name", async (t) => {
+t.test("honours a custom clusterLabel", async (t) => {
   const custom = multicloud((d) => (d.clusterLabel = "example.com/cloud"));
   t.ok(silent(ingressFrom([ns({ matchLabels: { [KEY]: "aws-east" } })]), custom), "the default key is just a label now");
   t.match(only(RULE, ingressFrom([ns({ matchLabels: { "example.com/cloud": "aws-east" } })]), custom).message, "example.com/cloud in (aws-east)");
-  const local = defaultConfig();
-  t.match(only(RULE, ingressFrom([ns({ matchLabels: { [KEY]: "other" } })]), local).message, `${KEY}=local`);
-  t.ok(silent(ingressFrom([ns({ matchLabels: { [KEY]: "local" } })]), local));
+});
+
+t.test("no config declares no cluster name: a selector on the cluster label is never denied", async (t) => {
+  const none = defaultConfig();
+  for (const facts of [{ origin: "offline" as const }, { namespacesNotLabelledLocal: new Map() }]) {
+    for (const value of ["gcp-west", "local", "other"]) {
+      const f = only(RULE, ingressFrom([ns({ matchLabels: { [KEY]: value } })]), none, facts);
+      t.equal(f.action, "warn", value);
+      t.match(f.message, /premise cluster-name-declared is unknown/);
+    }
+    t.ok(silent(ingressFrom([ns({ matchExpressions: [{ key: KEY, operator: "DoesNotExist" }] })]), none, facts), "names no cluster");
+  }
 });
 
 t.test("action can be downgraded or turned off", async (t) => {

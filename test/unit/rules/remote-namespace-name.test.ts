@@ -1,5 +1,5 @@
 import t from "tap";
-import { egressTo, ingressFrom, multicloud, only, silentFor } from "../helpers.js";
+import { egressTo, ingressFrom, multicloud, only, silentFor, withScope } from "../helpers.js";
 
 const RULE = "remote-namespace-name";
 const NAME = "kubernetes.io/metadata.name";
@@ -34,7 +34,7 @@ t.test("the fix names the addresses each owning remote's traffic carries in that
     "Dial aws-east through its exposed addresses instead (ipBlock cidr 198.51.100.0/28). Keep at least one peer in the rule: an empty `to` allows all traffic.",
   );
   t.match(only(RULE, egressTo([byName("billing")]), loaded).fix, /^Allow onprem-south's pod range \(ipBlock cidr 10\.210\.0\.0\/16 or ipBlock cidr fd00:210::\/56\) instead: the routed link keeps pod addresses\. /);
-  t.match(only(RULE, ingressFrom([byName("billing")]), loaded).fix, /^Allow onprem-south's node range \(ipBlock cidr 10\.211\.0\.0\/20\) instead: it rewrites pod sources to its node addresses\. /);
+  t.match(only(RULE, ingressFrom([byName("billing")]), loaded).fix, /^Allow onprem-south's node range \(ipBlock cidr 10\.211\.0\.0\/20 or ipBlock cidr fd00:211::\/64\) instead: it rewrites pod sources to its node addresses\. /);
   const both = only(RULE, ingressFrom([byName("analytics")]), loaded);
   t.match(both.message, "declared in remote cluster azure-north, onprem-south;");
   t.match(both.fix, /^Allow azure-north's pod range \(ipBlock cidr 10\.200\.0\.0\/16 or ipBlock cidr fd00:200::\/56\) instead: the routed link keeps pod addresses\. Allow onprem-south's node range /);
@@ -68,7 +68,7 @@ t.test("the names remaining after NotIn are what counts", async (t) => {
 });
 
 t.test("silent when selectors resolve across clusters; configurable", async (t) => {
-  const mesh = multicloud((d) => ((d.cluster as Record<string, unknown>).policyScope = "cilium-clustermesh"));
+  const mesh = withScope("cilium-clustermesh");
   t.ok(silent(ingressFrom([byName("payments")]), mesh));
   t.ok(silent(ingressFrom([byName("payments")]), multicloud((d) => (d.rules = { [RULE]: "off" }))));
 });

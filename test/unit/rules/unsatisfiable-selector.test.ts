@@ -1,6 +1,6 @@
 import t from "tap";
 import { defaultConfig } from "../../../policies/index.js";
-import { egressTo, findingsOf, ingressFrom, multicloud, only, policy, silentFor } from "../helpers.js";
+import { egressTo, findingsOf, ingressFrom, only, policy, silentFor, withScope } from "../helpers.js";
 
 const RULE = "unsatisfiable-selector";
 const silent = silentFor(RULE);
@@ -54,6 +54,6 @@ t.test("satisfiable selectors are silent", async (t) => {
 });
 
 t.test("reported whatever the policyScope", async (t) => {
-  const mesh = multicloud((d) => ((d.cluster as Record<string, unknown>).policyScope = "cilium-clustermesh"));
+  const mesh = withScope("cilium-clustermesh");
   t.ok(only(RULE, ingressFrom([{ podSelector: { matchLabels: { a: "1" }, matchExpressions: [{ key: "a", operator: "NotIn", values: ["1"] }] } }]), mesh));
 });

@@ -1,0 +1,116 @@
+/**
+ * The premises provable findings rest on, and how each is established from the config and the cluster facts.
+ * A provable finding denies only when every premise it names holds (or, offline, is assumed); otherwise the
+ * engine reports it as a warning that names the missing premise and what would establish it.
+ */
+import type { PolicyContext } from "./context.js";
+import type { AddressSet } from "./net/address-set.js";
+import type { Family } from "./net/cidr.js";
+import { canMatchWithAll, type LabelSelector, type LabelState } from "./selectors.js";
+import type { RemoteRanges } from "./topology.js";
+import type { PremiseReport } from "./types.js";
+
+const NAME_LABEL = "kubernetes.io/metadata.name";
+const familyName = (f: Family): string => `ipv${f}`;
+const FAMILY_TEXT = { 4: "IPv4", 6: "IPv6" } as const;
+
+const holds = (id: string, statement: string): PremiseReport => ({ id, status: "holds", statement });
+
+/** The cluster's name is declared (cluster.name), not invented. */
+export function clusterNameDeclared(ctx: PolicyContext): PremiseReport {
+  const id = "cluster-name-declared";
+  const statement = "this cluster's name is declared in cluster.name";
+  if (ctx.topology.localName !== undefined) return holds(id, statement);
+  return { id, status: "unknown", statement, detail: "no config declares cluster.name; would deny once a config declares this cluster's name" };
+}
+
+/**
+ * Every local namespace the selector could match carries clusterLabel = cluster.name (and netguard's namespace
+ * webhook guards the label). Established from the controller's namespace cache; assumed offline.
+ */
+export function namespacesLabelled(ctx: PolicyContext, selector: LabelSelector): PremiseReport {
+  const id = "namespaces-labelled-and-guarded";
+  const { clusterLabel, localName } = ctx.topology;
+  const statement = `every local namespace carries ${clusterLabel}=${localName ?? "<cluster.name>"}, guarded by netguard's namespace webhook`;
+  if (ctx.facts.origin === "offline") return { id, status: "assumed", statement, detail: "assumed offline: no cluster at hand to check the namespaces' labels" };
+  const unlabelled = ctx.facts.namespacesNotLabelledLocal;
+  if (!unlabelled) {
+    return { id, status: "unknown", statement, detail: "the namespaces' labels are not known yet (namespace cache not synced); would deny once they are" };
+  }
+  const matched = [...unlabelled].filter(([name, value]) => {
+    const label: LabelState = value === undefined ? { present: false } : { present: true, value };
+    return canMatchWithAll(selector, new Map<string, LabelState>([[clusterLabel, label], [NAME_LABEL, { present: true, value: name }]]));
+  });
+  if (matched.length === 0) return holds(id, statement);
+  const shown = matched.slice(0, 3).map(([name, value]) => (value === undefined ? `${name} (no ${clusterLabel})` : `${name} (${clusterLabel}=${value})`));
+  const more = matched.length > 3 ? ` and ${matched.length - 3} more` : "";
+  return {
+    id,
+    status: "fails",
+    statement,
+    detail: `this selector matches local namespace${matched.length > 1 ? "s" : ""} ${shown.join(", ")}${more}; would deny once they carry ${clusterLabel}=${localName ?? "<cluster.name>"}`,
+  };
+}
+
+/**
+ * A named port matches only the endpoints that carry a port of that name, so an ipBlock peer naming no endpoint
+ * never matches it. A CNI semantic: Calico gives it; Cilium applies the number resolved from local pods to every
+ * peer (ipBlocks included), so under Cilium it fails; generic: unknown.
+ */
+export function namedPortsPerEndpoint(ctx: PolicyContext): PremiseReport {
+  const id = "named-ports-per-endpoint";
+  const statement = "the CNI matches a named port only on endpoints that carry a port of that name (cluster.cni: calico)";
+  const { cni } = ctx.loaded.config.cluster;
+  const detected = ctx.facts.detectedCni;
+  if (detected !== undefined && cni !== "generic" && detected !== cni) {
+    return { id, status: "unknown", statement, detail: `cluster.cni says ${cni}, but the cluster's CRDs are ${detected}'s; would deny once the two agree on calico` };
+  }
+  if (cni === "calico") return holds(id, statement);
+  if (cni === "cilium") {
+    return { id, status: "fails", statement, detail: "Cilium resolves a named port against the local pods and applies the number to every peer of the rule, ipBlocks included" };
+  }
+  return { id, status: "unknown", statement, detail: "cluster.cni is generic, so the CNI's named-port semantics are unknown; would deny once cluster.cni declares calico" };
+}
+
+function rangesDeclared(id: string, statement: string, set: AddressSet, family: Family, field: string, what: string): PremiseReport {
+  if (set.families().includes(family)) return holds(id, statement);
+  return { id, status: "unknown", statement, detail: `${field} declares no ${FAMILY_TEXT[family]} range; would deny once \`${field}\` declares the ${FAMILY_TEXT[family]} ${what}` };
+}
+
+/** This cluster's pod or node ranges of `family` are declared: undeclared means unknown, never empty. */
+export function localRangesDeclared(ctx: PolicyContext, kind: "pod" | "node", family: Family): PremiseReport {
+  const set = kind === "pod" ? ctx.topology.local.pods : ctx.topology.local.nodes;
+  const field = kind === "pod" ? "cluster.podCIDRs" : "cluster.nodeCIDRs";
+  return rangesDeclared(`local-${kind}-ranges-declared:${familyName(family)}`, `this cluster's ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range`);
+}
+
+/** A remote's pod or node ranges of `family` are declared. */
+export function remoteRangesDeclared(ctx: PolicyContext, remote: RemoteRanges, kind: "pod" | "node", family: Family): PremiseReport {
+  const name = remote.remote.name;
+  const set = kind === "pod" ? remote.pods : remote.nodes;
+  const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${kind}CIDRs`;
+  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range of ${name}`);
+}
+
+/** The premises that every address of `range` belongs to no local pod or node, in each family of `range`. */
+export function localAddressesKnown(ctx: PolicyContext, range: AddressSet): PremiseReport[] {
+  return range.families().flatMap((f) => [localRangesDeclared(ctx, "pod", f), localRangesDeclared(ctx, "node", f)]);
+}
+
+type NamespaceLike = { metadata?: { name?: string; labels?: Record<string, string> } };
+
+/** Whether a namespace carries clusterLabel = the declared cluster name (never, when no name is declared). */
+export const isLabelledLocal = (ns: NamespaceLike, clusterLabel: string, clusterName: string | undefined): boolean =>
+  clusterName !== undefined && ns.metadata?.labels?.[clusterLabel] === clusterName;
+
+/** ClusterFacts.namespacesNotLabelledLocal from a full list of namespaces (an audit's snapshot). */
+export function namespacesNotLabelledLocal(namespaces: readonly NamespaceLike[], clusterLabel: string, clusterName: string | undefined): Map<string, string | undefined> {
+  const map = new Map<string, string | undefined>();
+  for (const ns of namespaces) {
+    if (ns.metadata?.name && !isLabelledLocal(ns, clusterLabel, clusterName)) map.set(ns.metadata.name, ns.metadata.labels?.[clusterLabel]);
+  }
+  return map;
+}
+
+/** True when a finding resting on these premises may keep a deny. */
+export const premisesMet = (premises: readonly PremiseReport[]): boolean => premises.every((p) => p.status === "holds" || p.status === "assumed");

@@ -1,0 +1,166 @@
+/**
+ * Differential test: every generated edge-case manifest goes to kubectl and the real kube-apiserver
+ * (server-side dry run, kubectl's default strict field validation) and to netguard's reader and
+ * validator; any disagreement fails with both verdicts. kubectl's own reading (client dry run) is
+ * compared object for object with netguard's, and the corpus goes through netguard's webhook too:
+ * nothing the apiserver accepts may come back "could not evaluate".
+ */
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import t from "tap";
+import { canonicalJson } from "../../policies/baseline.js";
+import { classify } from "../../server/audit/report.js";
+import { parseObjects } from "../../server/cli/documents.js";
+import { validateNetworkPolicy } from "../../policies/validate/network-policy.js";
+import { kubectlBinary } from "../k8s/kubectl.js";
+import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
+import { generateCorpus, NAMESPACES, type Case } from "./corpus.js";
+
+interface NetguardVerdict {
+  accepted: boolean;
+  reason: string;
+  /** The objects netguard read, as JSON, when it could read the file. */
+  objects?: unknown[];
+}
+
+/** netguard's verdict on one file: read as `netguard check` reads it, then validated. */
+function netguardVerdict(text: string, source: string): NetguardVerdict {
+  const read = parseObjects(text, source);
+  if (read.problems.length > 0) return { accepted: false, reason: read.problems.map((p) => `line ${p.line}: ${p.message}`).join("; ") };
+  const objects = read.objects.map((o) => o.object);
+  for (const object of objects) {
+    const kind = classify(object);
+    if (kind === "skip") return { accepted: false, reason: "skipped (another API group)", objects };
+    if (kind !== "evaluate") return { accepted: false, reason: kind.error, objects };
+    const { errors } = validateNetworkPolicy(object);
+    if (errors.length > 0) return { accepted: false, reason: errors.map((e) => `${e.path}: ${e.message}`).join("; "), objects };
+  }
+  return { accepted: true, reason: "valid", objects };
+}
+
+/** Runs kubectl with stdout and stderr into one file, so warnings stay next to the result they belong to. */
+async function kubectlMerged(kubeconfig: string, args: readonly string[], dir: string): Promise<string> {
+  const out = join(dir, `kubectl-${args[1] ?? "out"}.log`);
+  const fd = openSync(out, "w");
+  try {
+    const child = spawn(await kubectlBinary(), ["--kubeconfig", kubeconfig, ...args], { stdio: ["ignore", fd, fd] });
+    await new Promise((done, fail) => {
+      child.on("error", fail);
+      child.on("close", done);
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(out, "utf8");
+}
+
+/** kubectl's JSON output: a stream of objects, one per object read. */
+function jsonStream(text: string): unknown[] {
+  const objects: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{") {
+      if (depth++ === 0) start = i;
+    } else if (c === "}" && --depth === 0) objects.push(JSON.parse(text.slice(start, i + 1)));
+  }
+  return objects;
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const mentions = (output: string, file: string): boolean => output.includes(`${file}"`) || output.includes(`${file}:`);
+
+let env: NetguardEnv;
+let dir: string;
+t.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "netguard-differential-"));
+  const config = join(dir, "audit.yaml");
+  // Audit mode: netguard denies nothing, so every verdict below is the apiserver's own.
+  writeFileSync(config, readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8").replace("mode: enforce", "mode: audit"));
+  env = await startNetguardEnv({ config });
+  for (const ns of NAMESPACES) await env.kubectl(["create", "namespace", ns]);
+});
+t.teardown(async () => {
+  await env?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+t.test("netguard reads and judges every generated manifest as kubectl and kube-apiserver do", async (t) => {
+  const corpus: Case[] = generateCorpus();
+  const manifests = join(dir, "corpus");
+  const files = corpus.map((c, i) => join(manifests, `${String(i).padStart(4, "0")}.${c.json ? "json" : "yaml"}`));
+  await import("node:fs/promises").then((fs) => fs.mkdir(manifests));
+  corpus.forEach((c, i) => writeFileSync(files[i]!, c.text));
+  const version = JSON.parse((await env.kubectl(["version", "-o", "json"])).stdout) as { serverVersion: { gitVersion: string } };
+
+  const started = Date.now();
+  // kubectl's reading: what it would send (client dry run, no schema check), and which files it refuses.
+  const client = await env.kubectl(["create", "--dry-run=client", "--validate=false", "-o", "json", "-f", manifests]);
+  const sent = jsonStream(client.stdout);
+  // The apiserver's verdict, through the webhook: results in file order, errors gathered at the end.
+  const server = await kubectlMerged(env.cluster.kubeconfig, ["create", "--dry-run=server", "-f", manifests], dir);
+  const seconds = (Date.now() - started) / 1000;
+
+  const lines = server.split("\n");
+  const created = lines.filter((l) => / created \(server dry run\)$/.test(l));
+  let sentIndex = 0;
+  let createdIndex = 0;
+  let lineIndex = 0;
+  const disagreements: string[] = [];
+  const couldNotEvaluate: string[] = [];
+  let accepted = 0;
+  for (const [i, c] of corpus.entries()) {
+    const file = files[i]!;
+    const ours = netguardVerdict(c.text, file);
+    const clientRefused = mentions(client.stderr, file);
+    const theirs = !mentions(server, file);
+    const show = `${file.split("/").pop()} (${c.about})`;
+    if (!clientRefused) {
+      const theirObject = sent[sentIndex] as { metadata?: Record<string, unknown> } | undefined;
+      const ourObject = ours.objects?.[0] as { metadata?: Record<string, unknown> } | undefined;
+      // kubectl's client dry run fills in its context's namespace where none is set (netguard leaves
+      // it to the request) and prints no managedFields.
+      const ourMeta = ourObject?.metadata;
+      if (theirObject?.metadata?.namespace === "default" && ourMeta && [undefined, null, ""].includes(ourMeta.namespace as never)) {
+        theirObject.metadata.namespace = ourMeta.namespace;
+        if (ourMeta.namespace === undefined) delete theirObject.metadata.namespace;
+      }
+      if (ourMeta) delete ourMeta.managedFields;
+      sentIndex += ours.objects?.length ?? 1;
+      if (ours.objects?.length && canonicalJson(theirObject) !== canonicalJson(ourObject)) {
+        disagreements.push(`${show}: read differently\n    kubectl:  ${canonicalJson(theirObject).slice(0, 400)}\n    netguard: ${canonicalJson(ourObject).slice(0, 400)}`);
+      }
+    }
+    if (theirs) accepted++;
+    // The warnings before an object's "created" line are the ones its request got.
+    for (let n = theirs ? (ours.objects?.length ?? 1) : 0; n > 0; n--) {
+      const warnings: string[] = [];
+      for (; lineIndex < lines.length && lines[lineIndex] !== created[createdIndex]; lineIndex++) warnings.push(lines[lineIndex]!);
+      lineIndex++;
+      createdIndex++;
+      const bad = warnings.filter((w) => w.includes("could not evaluate"));
+      if (bad.length > 0) couldNotEvaluate.push(`${show}: ${bad.join(" | ")}`);
+    }
+    if (ours.accepted !== theirs) {
+      const why = lines.find((l) => mentions(l, file)) ?? (clientRefused ? client.stderr.split("\n").find((l) => mentions(l, file)) : "");
+      disagreements.push(`${show}\n    apiserver: ${theirs ? "accepted" : `rejected: ${why?.slice(0, 300)}`}\n    netguard:  ${ours.accepted ? "accepted" : `rejected: ${ours.reason.slice(0, 300)}`}`);
+    }
+  }
+  t.equal(createdIndex, created.length, "every accepted manifest was matched with its result line");
+  t.comment(
+    `kube-apiserver ${version.serverVersion.gitVersion}: ${corpus.length} manifests, ${accepted} accepted, ${corpus.length - accepted} rejected, ` +
+      `${disagreements.length} disagreements, ${couldNotEvaluate.length} "could not evaluate" (kubectl runs: ${seconds.toFixed(1)} s)`,
+  );
+  t.same(disagreements, [], "netguard and kube-apiserver agree on every manifest");
+  t.same(couldNotEvaluate, [], "the webhook evaluates everything the apiserver accepted");
+  t.ok(accepted > 100 && corpus.length - accepted > 100, "the corpus has plenty of both verdicts");
+});

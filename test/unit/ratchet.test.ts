@@ -1,0 +1,36 @@
+import t from "tap";
+import { evaluateNetworkPolicyUpdate, type Finding } from "../../policies/index.js";
+import { fixture, ingressFrom, ipBlock, labelledCluster, policy } from "./helpers.js";
+
+const dead = ipBlock("10.100.0.0/16"); // aws-east's pod range, hidden by NAT
+const otherDead = ipBlock("10.100.0.0/17");
+const alive = ipBlock("192.0.2.0/24");
+const update = (object: unknown, old: unknown): Finding[] => evaluateNetworkPolicyUpdate(object, old, fixture, labelledCluster).findings;
+const denials = (findings: Finding[]) => findings.filter((f) => f.action === "deny");
+
+t.test("a label change on an already flagged policy is admitted, with the finding as a warning", async (t) => {
+  const old = ingressFrom([dead]);
+  const relabelled = structuredClone(old) as { metadata: { labels?: Record<string, string> } };
+  relabelled.metadata.labels = { team: "payments" };
+  const findings = update(relabelled, old);
+  t.equal(findings.length, 1);
+  t.equal(findings[0]!.action, "warn");
+  t.match(findings[0]!.message, /Pre-existing: the object already had this before this update/);
+});
+
+t.test("a peer that moved position is not new", async (t) => {
+  t.same(denials(update(ingressFrom([alive, dead]), ingressFrom([dead, alive]))), []);
+  const twoRules = policy({ ingress: [{ from: [alive] }, { from: [dead] }] });
+  t.same(denials(update(twoRules, ingressFrom([dead]))), [], "moved to another rule of the same direction");
+});
+
+t.test("a new dead peer is denied, and only it", async (t) => {
+  const findings = update(ingressFrom([dead, otherDead]), ingressFrom([dead]));
+  t.same(denials(findings).map((f) => f.path), ["spec.ingress[0].from[1].ipBlock"]);
+  t.same(denials(update(ingressFrom([dead, dead]), ingressFrom([dead]))).length, 1, "a second copy is introduced");
+  t.same(denials(update(ingressFrom([otherDead]), ingressFrom([dead]))).length, 1, "a changed peer is new");
+});
+
+t.test("an invalid old object counts as having no findings", async (t) => {
+  t.equal(denials(update(ingressFrom([dead]), { kind: "NetworkPolicy" })).length, 1);
+});
