@@ -19,7 +19,8 @@ const SELECTED = { namespaceSelector: "namespace", podSelector: "pod" } as const
  * switching it to dns-only later cannot fail. Call it only when the schema accepted all of `baseline.dns`.
  */
 export function checkBaselineDns(config: GuardrailConfig): ConfigProblem[] {
-  const policy = buildBaselinePolicy("baseline-check", { ...config, baseline: { ...config.baseline, egress: "dns-only" } });
+  // baseline.name has checks of its own: only what baseline.dns contributes is judged here.
+  const policy = buildBaselinePolicy("baseline-check", { ...config, baseline: { ...config.baseline, name: "baseline-check", egress: "dns-only" } });
   const problems: ConfigProblem[] = validateNetworkPolicy(policy).errors.map((e) => {
     const place = PLACES.find(([prefix]) => e.path.startsWith(prefix));
     if (!place) return { path: "baseline", message: `the baseline NetworkPolicy would be refused: ${e.path}: ${e.message}` };

@@ -122,9 +122,10 @@ t.test("config notes are printed to stderr and do not change the exit status", a
   const dir = await mkdtemp(join(tmpdir(), "netguard-check-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const config = join(dir, "overlap.yaml");
-  // azure-north's pod range overlaps gcp-west's: accepted, with a note.
+  // azure-north's pod range overlaps gcp-west's: accepted, with a note. Its other ranges are declared, so the
+  // premises of the NAT denial below hold.
   const text = await readFile(fx("config.yaml"), "utf8");
-  await writeFile(config, `${text}  - name: azure-north\n    connectivity: routed\n    podCIDRs: [10.8.0.0/16]\n`);
+  await writeFile(config, `${text}  - name: azure-north\n    connectivity: routed\n    podCIDRs: [10.8.0.0/16]\n    serviceCIDRs: [10.221.0.0/20]\n    nodeCIDRs: [10.220.0.0/20]\n`);
   const r = await runCli(["check", "--config", config, "--output", "json", fx("tree")]);
   t.equal(r.code, 0, r.stderr);
   t.equal(
