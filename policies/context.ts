@@ -1,5 +1,5 @@
 import type { LoadedConfig } from "./config/load.js";
-import { AddressSet, ipv4Reading } from "./net/address-set.js";
+import { AddressSet, ipv6Reading } from "./net/address-set.js";
 import { parseCidr, type Cidr } from "./net/cidr.js";
 import { fieldPath } from "./path.js";
 import type { Direction, Topology } from "./topology.js";
@@ -36,15 +36,15 @@ export interface PolicyContext {
 }
 
 /**
- * The addresses an ipBlock matches under every reading a CNI may give it: as written, and for an IPv4-mapped
- * IPv6 block (::ffff:10.100.0.0/112) also as the IPv4 range Go-based CNIs read it as. A claim that no address
- * of this union matches holds under both readings.
+ * The addresses an ipBlock matches under every reading a CNI may give it: an IPv4-mapped IPv6 block
+ * (::ffff:10.100.0.0/112) parses as the IPv4 range Go-based CNIs read it as, and may also be read as the IPv6
+ * block as written. A claim that no address of this union matches holds under both readings.
  */
 function matchedAddresses(cidr: Cidr, except: readonly Cidr[]): AddressSet {
-  const asWritten = AddressSet.of([cidr]).subtract(AddressSet.of(except));
-  const v4 = ipv4Reading(cidr);
-  if (!v4) return asWritten;
-  return asWritten.union(AddressSet.of([v4]).subtract(AddressSet.of(except.map((e) => ipv4Reading(e) ?? e))));
+  const asParsed = AddressSet.of([cidr]).subtract(AddressSet.of(except));
+  const v6 = ipv6Reading(cidr);
+  if (!v6) return asParsed;
+  return asParsed.union(AddressSet.of([v6]).subtract(AddressSet.of(except.map((e) => ipv6Reading(e) ?? e))));
 }
 
 function peerView(direction: Direction, path: string, peer: NetworkPolicyPeer): PeerView {
