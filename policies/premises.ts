@@ -11,7 +11,7 @@ import type { RemoteRanges } from "./topology.js";
 import type { PremiseReport } from "./types.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
-/** Namespaces netguard's webhooks never see (certs/webhook-configurations.ts): their labels are not guarded. */
+/** Namespaces netguard's webhooks never see (the default of certs/webhook-configurations.ts): their labels are not guarded. */
 export const WEBHOOK_EXCLUDED_NAMESPACES: readonly string[] = ["kube-system", "netguard-system"];
 const familyName = (f: Family): string => `ipv${f}`;
 const FAMILY_TEXT = { 4: "IPv4", 6: "IPv6" } as const;
