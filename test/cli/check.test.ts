@@ -33,6 +33,7 @@ t.test("a NAT-hidden ipBlock is denied: exit 1 and the JSON contract", async (t)
     [
       ["local-pod-ranges-declared:ipv4", "holds"],
       ["local-node-ranges-declared:ipv4", "holds"],
+      ["remote-nat-source-ranges-declared:aws-east:ipv4", "holds"],
     ],
     "the premises behind the denial",
   );
@@ -124,7 +125,7 @@ t.test("config notes are printed to stderr and do not change the exit status", a
   const config = join(dir, "overlap.yaml");
   // azure-north's pod range overlaps gcp-west's: accepted, with a note.
   const text = await readFile(fx("config.yaml"), "utf8");
-  await writeFile(config, `${text}  - name: azure-north\n    connectivity: routed\n    podCIDRs: [10.8.0.0/16]\n`);
+  await writeFile(config, `${text}  - name: azure-north\n    connectivity: routed\n    podCIDRs: [10.8.0.0/16]\n    nodeCIDRs: [10.209.0.0/20]\n`);
   const r = await runCli(["check", "--config", config, "--output", "json", fx("tree")]);
   t.equal(r.code, 0, r.stderr);
   t.equal(
