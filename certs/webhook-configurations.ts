@@ -1,6 +1,6 @@
 import type { V1MutatingWebhookConfiguration, V1ValidatingWebhook, V1ValidatingWebhookConfiguration } from "@kubernetes/client-node";
 import { Document, isMap, isScalar, isSeq } from "yaml";
-import { CLEANUP_USERS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER } from "../policies/index.js";
+import { CLEANUP_USERS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER, WEBHOOK_EXCLUDED_NAMESPACES } from "../policies/index.js";
 
 /** How the apiserver reaches netguard: an in-cluster Service, or a URL (local runs and tests). */
 export type WebhookTarget = { service: { name: string; namespace: string; port?: number } } | { url: string };
@@ -122,7 +122,7 @@ function configMapWebhooks(
 export function buildWebhookConfigurations(options: WebhookConfigurationOptions): WebhookConfigurations {
   const caBundle = options.caCert === undefined ? undefined : Buffer.from(options.caCert).toString("base64");
   const name = options.name ?? "netguard";
-  const excluded = options.excludedNamespaces ?? ["kube-system", "netguard-system"];
+  const excluded = options.excludedNamespaces ?? WEBHOOK_EXCLUDED_NAMESPACES;
   const common = () => ({
     admissionReviewVersions: ["v1"],
     sideEffects: "None",

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from "./config/load.js";
-import { AddressSet, ipv6Reading } from "./net/address-set.js";
+import { AddressSet } from "./net/address-set.js";
 import { parseCidr, type Cidr } from "./net/cidr.js";
 import { fieldPath } from "./path.js";
 import type { Direction, Topology } from "./topology.js";
@@ -35,24 +35,14 @@ export interface PolicyContext {
   readonly peers: readonly PeerView[];
 }
 
-/**
- * The addresses an ipBlock matches under every reading a CNI may give it: an IPv4-mapped IPv6 block
- * (::ffff:10.100.0.0/112) parses as the IPv4 range Go-based CNIs read it as, and may also be read as the IPv6
- * block as written. A claim that no address of this union matches holds under both readings.
- */
-function matchedAddresses(cidr: Cidr, except: readonly Cidr[]): AddressSet {
-  const asParsed = AddressSet.of([cidr]).subtract(AddressSet.of(except));
-  const v6 = ipv6Reading(cidr);
-  if (!v6) return asParsed;
-  return asParsed.union(AddressSet.of([v6]).subtract(AddressSet.of(except.map((e) => ipv6Reading(e) ?? e))));
-}
-
 function peerView(direction: Direction, path: string, peer: NetworkPolicyPeer): PeerView {
   if (!peer.ipBlock) return { direction, path, peer };
   const cidr = parseCidr(peer.ipBlock.cidr);
   if (!cidr) throw new Error(`${path}.ipBlock.cidr was not validated`);
   const except = (peer.ipBlock.except ?? []).map(parseCidr).filter((c): c is Cidr => c !== undefined);
-  return { direction, path, peer, ipBlock: { cidr, range: matchedAddresses(cidr, except) } };
+  // An IPv4-mapped block (::ffff:10.100.0.0/112) parses as the IPv4 block Go-based CNIs read it as; read as the
+  // IPv6 block it is written as, it names only IPv4-mapped addresses, which no IPv6 packet carries.
+  return { direction, path, peer, ipBlock: { cidr, range: AddressSet.of([cidr]).subtract(AddressSet.of(except)) } };
 }
 
 export function buildContext(policy: NetworkPolicy, loaded: LoadedConfig, facts: ClusterFacts): PolicyContext {

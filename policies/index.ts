@@ -4,7 +4,7 @@ export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, ty
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
 export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
-export { isLabelledLocal, namespacesNotLabelledLocal } from "./premises.js";
+export { isLabelledLocal, namespacesNotLabelledLocal, WEBHOOK_EXCLUDED_NAMESPACES } from "./premises.js";
 export { evaluateNetworkPolicyUpdate, ratchetFindings } from "./ratchet.js";
 export type { Cni } from "./config/types.js";
 export { rules, ruleById } from "./rules/registry.js";

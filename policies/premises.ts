@@ -11,6 +11,8 @@ import type { RemoteRanges } from "./topology.js";
 import type { PremiseReport } from "./types.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
+/** Namespaces netguard's webhooks never see (the default of certs/webhook-configurations.ts): their labels are not guarded. */
+export const WEBHOOK_EXCLUDED_NAMESPACES: readonly string[] = ["kube-system", "netguard-system"];
 const familyName = (f: Family): string => `ipv${f}`;
 const FAMILY_TEXT = { 4: "IPv4", 6: "IPv6" } as const;
 
@@ -37,19 +39,44 @@ export function namespacesLabelled(ctx: PolicyContext, selector: LabelSelector):
   if (!unlabelled) {
     return { id, status: "unknown", statement, detail: "the namespaces' labels are not known yet (namespace cache not synced); would deny once they are" };
   }
-  const matched = [...unlabelled].filter(([name, value]) => {
-    const label: LabelState = value === undefined ? { present: false } : { present: true, value };
-    return canMatchWithAll(selector, new Map<string, LabelState>([[clusterLabel, label], [NAME_LABEL, { present: true, value: name }]]));
-  });
-  if (matched.length === 0) return holds(id, statement);
-  const shown = matched.slice(0, 3).map(([name, value]) => (value === undefined ? `${name} (no ${clusterLabel})` : `${name} (${clusterLabel}=${value})`));
-  const more = matched.length > 3 ? ` and ${matched.length - 3} more` : "";
+  const matched = [...unlabelled].filter(([name, value]) => canMatchNamespace(selector, clusterLabel, name, value === undefined ? { present: false } : { present: true, value }));
+  if (matched.length > 0) {
+    const shown = matched.slice(0, 3).map(([name, value]) => (value === undefined ? `${name} (no ${clusterLabel})` : `${name} (${clusterLabel}=${value})`));
+    const more = matched.length > 3 ? ` and ${matched.length - 3} more` : "";
+    return {
+      id,
+      status: "fails",
+      statement,
+      detail: `this selector matches local namespace${matched.length > 1 ? "s" : ""} ${shown.join(", ")}${more}; would deny once they carry ${clusterLabel}=${localName ?? "<cluster.name>"}`,
+    };
+  }
+  const drifting = unguardedNamespaces(ctx).filter((name) => otherLabelStates(selector, clusterLabel, localName).some((state) => canMatchNamespace(selector, clusterLabel, name, state)));
+  if (drifting.length === 0) return holds(id, statement);
   return {
     id,
-    status: "fails",
+    status: "unknown",
     statement,
-    detail: `this selector matches local namespace${matched.length > 1 ? "s" : ""} ${shown.join(", ")}${more}; would deny once they carry ${clusterLabel}=${localName ?? "<cluster.name>"}`,
+    detail:
+      `this selector would match ${drifting.join(", ")} if ${drifting.length > 1 ? "their" : "its"} ${clusterLabel} were changed or removed, and netguard's namespace webhook ` +
+      "does not guard it (excluded from the webhooks, or exempt); would deny once the selector also excludes it by kubernetes.io/metadata.name",
   };
+}
+
+const canMatchNamespace = (selector: LabelSelector, clusterLabel: string, name: string, label: LabelState): boolean =>
+  canMatchWithAll(selector, new Map<string, LabelState>([[clusterLabel, label], [NAME_LABEL, { present: true, value: name }]]));
+
+/** The namespaces whose labels nobody guards: excluded from netguard's webhooks, and (to be safe) the exempt ones. */
+const unguardedNamespaces = (ctx: PolicyContext): string[] => [...new Set([...WEBHOOK_EXCLUDED_NAMESPACES, ...ctx.loaded.config.exemptNamespaces])];
+
+/** Every state of the cluster label other than the local one, as far as the selector can tell them apart. */
+function otherLabelStates(selector: LabelSelector, clusterLabel: string, localName: string | undefined): LabelState[] {
+  const mentioned = [
+    ...Object.entries(selector.matchLabels ?? {}).filter(([k]) => k === clusterLabel).map(([, v]) => v),
+    ...(selector.matchExpressions ?? []).filter((e) => e.key === clusterLabel).flatMap((e) => e.values ?? []),
+  ];
+  // A value no selector term names stands for every such value; it cannot be the local name, which is named or not.
+  const fresh = `${[...mentioned, localName ?? ""].join("")}-other`;
+  return [{ present: false }, ...[...new Set([...mentioned, fresh])].filter((v) => v !== localName).map((value): LabelState => ({ present: true, value }))];
 }
 
 /**
@@ -84,12 +111,26 @@ export function localRangesDeclared(ctx: PolicyContext, kind: "pod" | "node", fa
   return rangesDeclared(`local-${kind}-ranges-declared:${familyName(family)}`, `this cluster's ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range`);
 }
 
-/** A remote's pod or node ranges of `family` are declared. */
-export function remoteRangesDeclared(ctx: PolicyContext, remote: RemoteRanges, kind: "pod" | "node", family: Family): PremiseReport {
+const REMOTE_SETS = { pod: "pods", service: "services", node: "nodes" } as const;
+
+/** A remote's pod, service or node ranges of `family` are declared. */
+export function remoteRangesDeclared(ctx: PolicyContext, remote: RemoteRanges, kind: keyof typeof REMOTE_SETS, family: Family): PremiseReport {
   const name = remote.remote.name;
-  const set = kind === "pod" ? remote.pods : remote.nodes;
+  const set = remote[REMOTE_SETS[kind]];
   const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${kind}CIDRs`;
   return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range of ${name}`);
+}
+
+/**
+ * A `nat` remote's translated addresses of `family` are declared: the sources its traffic arrives from
+ * (natSourceCIDRs, ingress) or the addresses pods here dial it at (exposedCIDRs, egress).
+ */
+export function natAddressesDeclared(ctx: PolicyContext, remote: RemoteRanges, direction: "ingress" | "egress", family: Family): PremiseReport {
+  const name = remote.remote.name;
+  const [set, key, kind, what] =
+    direction === "ingress" ? ([remote.natSources, "natSourceCIDRs", "nat-source", "NAT source"] as const) : ([remote.exposed, "exposedCIDRs", "exposed", "exposed"] as const);
+  const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${key}`;
+  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${what} addresses are declared`, set, family, field, `${what} range of ${name}`);
 }
 
 /** The premises that every address of `range` belongs to no local pod or node, in each family of `range`. */

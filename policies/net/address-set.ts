@@ -104,18 +104,6 @@ export class AddressSet {
   }
 }
 
-const MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96, IPv4-mapped IPv6 addresses
-
-/**
- * An IPv4-mapped IPv6 block (::ffff:10.100.0.0/112) parses as the IPv4 block Go and the apiserver read it as
- * (cidr.ts); this is the other reading, the IPv6 block as written, which a CNI that does not go through Go's
- * net package may give it. Undefined for a block not written that way.
- */
-export function ipv6Reading(c: Cidr): Cidr | undefined {
-  if (!c.mapped) return undefined;
-  return { ...c, family: 6, start: c.start + MAPPED_PREFIX, end: c.end + MAPPED_PREFIX, prefix: c.prefix + 96, mapped: false };
-}
-
 function normalize(intervals: Interval[]): Interval[] {
   const sorted = [...intervals].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const out: [bigint, bigint][] = [];

@@ -1,16 +1,29 @@
 import { catalog } from "../config/catalog.js";
 import type { PolicyContext } from "../context.js";
 import type { AddressSet } from "../net/address-set.js";
-import { localAddressesKnown, remoteRangesDeclared } from "../premises.js";
-import type { RemoteRanges } from "../topology.js";
+import { localAddressesKnown, natAddressesDeclared, remoteRangesDeclared } from "../premises.js";
+import type { Direction, RemoteRanges } from "../topology.js";
 import type { PremiseReport } from "../types.js";
 import { addressAlternative, describeRemoteRanges, peersFieldOf, removePeerAdvice, remotesOverlapping } from "./advice.js";
 import type { Rule } from "./rule.js";
 
-/** Routed remotes carry their own addresses across the link: undeclared, they may be the very addresses flagged. */
-function routedAddressesKnown(ctx: PolicyContext, range: AddressSet): PremiseReport[] {
+/**
+ * Routed remotes carry their own addresses across the link: undeclared, they may be the very addresses flagged.
+ * Pods and nodes send and receive; service addresses are only ever dialled (egress), never a packet's source.
+ */
+function routedAddressesKnown(ctx: PolicyContext, range: AddressSet, direction: Direction): PremiseReport[] {
   const routed = ctx.topology.remotes.filter((r) => r.remote.connectivity === "routed");
-  return routed.flatMap((r) => range.families().flatMap((f) => [remoteRangesDeclared(ctx, r, "pod", f), remoteRangesDeclared(ctx, r, "node", f)]));
+  const kinds = direction === "egress" ? (["pod", "service", "node"] as const) : (["pod", "node"] as const);
+  return routed.flatMap((r) => range.families().flatMap((f) => kinds.map((kind) => remoteRangesDeclared(ctx, r, kind, f))));
+}
+
+/**
+ * Every nat remote's translated addresses cross the link: undeclared, they may be anywhere, in the flagged block
+ * too (a private NAT gateway inside its own node range, or inside another remote's overlapping range).
+ */
+function natAddressesKnown(ctx: PolicyContext, range: AddressSet, direction: Direction): PremiseReport[] {
+  const nat = ctx.topology.remotes.filter((r) => r.remote.connectivity === "nat");
+  return nat.flatMap((r) => range.families().map((f) => natAddressesDeclared(ctx, r, direction, f)));
 }
 
 /**
@@ -42,7 +55,12 @@ export const natHiddenCidr: Rule = {
           peerPath: peer.path,
           message: `ipBlock ${cidr.text} lies entirely in ${where}; ${why}, and this peer never matches.`,
           fix: [...remotes.map((r) => addressAlternative(r, peer.direction, cidr.family)), removePeerAdvice(peersFieldOf(peer))].join(" "),
-          premises: [...localAddressesKnown(ctx, range), ...routedAddressesKnown(ctx, range), ...remotes.flatMap((r) => snatSourcesKnown(ctx, r, range))],
+          premises: [
+            ...localAddressesKnown(ctx, range),
+            ...routedAddressesKnown(ctx, range, peer.direction),
+            ...natAddressesKnown(ctx, range, peer.direction),
+            ...remotes.flatMap((r) => snatSourcesKnown(ctx, r, range)),
+          ],
         },
       ];
     });

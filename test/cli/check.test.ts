@@ -33,6 +33,7 @@ t.test("a NAT-hidden ipBlock is denied: exit 1 and the JSON contract", async (t)
     [
       ["local-pod-ranges-declared:ipv4", "holds"],
       ["local-node-ranges-declared:ipv4", "holds"],
+      ["remote-nat-source-ranges-declared:aws-east:ipv4", "holds"],
     ],
     "the premises behind the denial",
   );

@@ -233,7 +233,8 @@ t.test("remote-namespace-name knows this cluster's namespaces from the controlle
 t.test("remote-cluster-selector denies only while no namespace it could match lacks this cluster's label", async (t) => {
   const dryRun = await dryRunIn("ctl-label", "from-aws", {
     podSelector: {},
-    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "netguard.dev/cluster": "aws-east" } } }] }],
+    // Only guarded namespaces: kube-system and the other unguarded ones could take any label later (a warning).
+    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "netguard.dev/cluster": "aws-east" }, matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "netguard-system", "kube-public", "kube-node-lease"] }] } }] }],
   });
   const denied = await waitFor("the label premise to hold", async () => ((await dryRun()).code !== 0 ? true : undefined), 10_000, 100);
   t.ok(denied, "every namespace carries gcp-west (or no label an aws-east selector could match): denied");

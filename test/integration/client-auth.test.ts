@@ -15,7 +15,7 @@ async function clientAuthServer(t: Test) {
   const clientCa = await generateCA("apiserver-client-ca");
   const clientCaPath = join(dir, "client-ca.crt");
   await writeFile(clientCaPath, clientCa.cert);
-  const ts = await startTestServer(t, { clientCaPath, configText: "apiVersion: netguard.dev/v1alpha1\nkind: GuardrailConfig\ncluster: {name: gcp-west, podCIDRs: [10.8.0.0/14], nodeCIDRs: [10.0.0.0/20]}\nremoteClusters: [{name: aws-east, connectivity: nat, podCIDRs: [10.100.0.0/16]}]\n" });
+  const ts = await startTestServer(t, { clientCaPath, configText: "apiVersion: netguard.dev/v1alpha1\nkind: GuardrailConfig\ncluster: {name: gcp-west, podCIDRs: [10.8.0.0/14], nodeCIDRs: [10.0.0.0/20]}\nremoteClusters: [{name: aws-east, connectivity: nat, podCIDRs: [10.100.0.0/16], natSourceCIDRs: [203.0.113.10/32]}]\n" });
   const apiserver = await generateClientCert(clientCa, "kube-apiserver");
   const validate = (client?: { cert: string; key: string }) => https({ port: ts.server.port, ca: ts.certs.ca.cert, path: "/validate", method: "POST", body: natHidden(), client });
   return { ts, clientCa, clientCaPath, apiserver, validate };

@@ -18,15 +18,9 @@ import { configDocument, factsObject, policyDocument, type Case } from "./fixtur
 import { regressions } from "./fixtures/regressions.js";
 
 const RUNS = Number(process.env.NETGUARD_PROPERTY_RUNS ?? 6000);
-/** Freedoms under which the engine still makes unsound denials (see the todo regressions below): run apart, as todo. */
-const TODO: Partial<Record<keyof Freedoms, string>> = {
-  remoteServices: "nat-hidden-cidr (egress) does not yet require the routed remotes' service ranges of the family to be declared",
-  natAddresses: "nat-hidden-cidr does not yet require natSourceCIDRs (ingress) / exposedCIDRs (egress) of the family to be declared",
-  labelDrift: "remote-cluster-selector treats today's labels as guarded, but exempt namespaces (and every namespace in audit mode) are not guarded",
-};
 const SEED = Number(process.env.NETGUARD_PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const only = process.env.NETGUARD_PROPERTY_FREEDOMS;
-const freedoms = only ? onlyFreedoms(only.split(",")) : onlyFreedoms(FREEDOMS.filter((f) => !(f in TODO)));
+const freedoms = only ? onlyFreedoms(only.split(",")) : allFreedoms();
 
 const stats = new Map<Provable, { dead: number; deniedDead: number; denied: number; unsound: number }>(PROVABLE.map((r) => [r, { dead: 0, deniedDead: 0, denied: 0, unsound: 0 }]));
 
@@ -93,19 +87,10 @@ t.test(`no denial where the world model finds a match (${RUNS} random configs, w
   if (!only && RUNS >= 1000) for (const rule of PROVABLE) t.ok(stats.get(rule)!.denied > 0, `${rule} denied somewhere`);
 });
 
-// Every freedom at once, the todo ones included: its counterexample shows as "not ok # TODO" until the engine is fixed.
-if (!only) {
-  t.test("no denial where the world model finds a match, with the freedoms the engine does not handle yet", async (t) => {
-    const todo = Object.values(TODO).join("; ");
-    t.equal(run(allFreedoms(), Math.min(RUNS, 500)), undefined, "no counterexample", todo ? { todo } : {});
-  });
-}
-
 // One fixed world per class of unsound denial the old engine made (found by this oracle against branch main).
-for (const { name, denial, c, control, todo } of regressions) {
-  // A todo case still runs: its failing assertion shows as "not ok # TODO" until the engine is fixed.
+for (const { name, denial, c, control } of regressions) {
   t.test(name, async (t) => {
-    t.same(check(c), [], "no denial that the world contradicts", todo ? { todo } : {});
+    t.same(check(c), [], "no denial that the world contradicts");
     t.same(check(control), [], "the control world agrees with the engine");
     t.ok(denials(control).denied.has(denial), `with the premise declared, the engine denies: ${denial}`);
   });

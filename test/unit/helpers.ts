@@ -70,6 +70,15 @@ export function multicloud(adjust?: (doc: Doc) => void): LoadedConfig {
 
 export const fixture: LoadedConfig = multicloud();
 
+/** The multicloud fixture with aws-east's IPv6 NAT addresses and the routed remotes' service ranges declared too. */
+export const multicloudFullyDeclared: LoadedConfig = multicloud((d) => {
+  const [aws, azure, onprem] = d.remoteClusters as Doc[];
+  aws!.natSourceCIDRs = ["203.0.113.10/32", "2001:db8:113::10/128"];
+  aws!.exposedCIDRs = ["198.51.100.0/28", "2001:db8:100::/124"];
+  azure!.serviceCIDRs = ["10.202.0.0/20", "fd00:202::/108"];
+  onprem!.serviceCIDRs = ["10.212.0.0/20", "fd00:212::/108"];
+});
+
 /** The multicloud fixture under another policyScope (cilium-clustermesh runs Cilium, so its cni follows). */
 export const withScope = (scope: string): LoadedConfig =>
   multicloud((d) => {

@@ -36,7 +36,7 @@ t.test("label premise: established from the namespaces not labelled local", asyn
   const f = one("remote-cluster-selector", absent, loaded, kubeSystemUnlabelled);
   t.equal(premise(f, "namespaces-labelled-and-guarded")?.status, "fails");
   t.match(f.message, /kube-system \(no netguard\.dev\/cluster\)/);
-  t.ok(denies("remote-cluster-selector", aws, loaded, kubeSystemUnlabelled), "a selector requiring aws-east cannot match it");
+  t.ok(denies("remote-cluster-selector", aws, loaded, { origin: "offline" }), "offline, a selector requiring aws-east cannot match");
   const legacy: ClusterFacts = { namespacesNotLabelledLocal: new Map([["legacy", "aws-east"]]) };
   t.notOk(denies("remote-cluster-selector", aws, loaded, legacy), "a local namespace labelled aws-east");
   const named = ingressFrom([ns({ matchLabels: { [KEY]: "aws-east", "kubernetes.io/metadata.name": "payments" } })]);
@@ -114,7 +114,7 @@ t.test("IPv4-mapped IPv6 blocks are read both ways: a denial holds under both re
   const mappedExternal = egressTo([ipBlock("::ffff:192.0.2.0/120")], [{ port: "https" }]);
   t.ok(denies("named-port-to-cidr", mappedExternal, multicloud()), "external under both readings");
   const mappedHidden = ingressFrom([ipBlock("::ffff:10.100.0.0/112")]);
-  t.notOk(denies("nat-hidden-cidr", mappedHidden, multicloud()), "hidden as IPv4, not as IPv6");
+  t.ok(denies("nat-hidden-cidr", mappedHidden, multicloud()), "hidden as IPv4, and no packet carries an IPv4-mapped address as IPv6");
   const empty = ingressFrom([ipBlock("::ffff:10.0.0.0/104", ["::ffff:10.0.0.0/105", "::ffff:10.128.0.0/105"])]);
   t.ok(denies("empty-ipblock", empty, multicloud()), "empty under both readings");
 });
@@ -130,8 +130,65 @@ t.test("premises travel with every provable finding; likely findings carry none"
       ["remote-node-ranges-declared:azure-north:ipv4", "holds"],
       ["remote-pod-ranges-declared:onprem-south:ipv4", "holds"],
       ["remote-node-ranges-declared:onprem-south:ipv4", "holds"],
+      ["remote-nat-source-ranges-declared:aws-east:ipv4", "holds"],
     ],
   );
   const likely = evaluate(ingressFrom([ipBlock("10.8.0.0/16")]), multicloud()).findings.find((x) => x.rule === "ipblock-local-pods");
   t.equal(likely?.premises, undefined);
+});
+
+t.test("routed remotes' service ranges: pods here reach them, so egress needs them declared", async (t) => {
+  const toAwsPods = egressTo([ipBlock("10.100.0.0/16")]);
+  const services = (azure: string[], onprem: string[]) =>
+    multicloud((d) => {
+      const remotes = d.remoteClusters as Record<string, unknown>[];
+      remotes[1]!.serviceCIDRs = azure;
+      remotes[2]!.serviceCIDRs = onprem;
+    });
+  const f = one("nat-hidden-cidr", toAwsPods, services([], ["10.212.0.0/20"]));
+  t.equal(f.action, "warn", "azure-north's ClusterIPs may be 10.100.0.0/16 too");
+  t.equal(premise(f, "remote-service-ranges-declared:azure-north:ipv4")?.status, "unknown");
+  t.match(f.message, /would deny once `remoteClusters\[1\]\.serviceCIDRs` declares the IPv4 service range of azure-north/);
+  t.ok(denies("nat-hidden-cidr", toAwsPods, services(["10.202.0.0/20"], ["10.212.0.0/20"])), "declared elsewhere: deny");
+  const fromAwsPods = one("nat-hidden-cidr", ingressFrom([ipBlock("10.100.0.0/16")]), services([], []));
+  t.equal(fromAwsPods.action, "deny", "ingress: a service address is never a packet's source");
+  t.equal(premise(fromAwsPods, "remote-service-ranges-declared:azure-north:ipv4"), undefined);
+});
+
+t.test("nat remotes' translated addresses: undeclared, a NAT gateway may sit inside the flagged block", async (t) => {
+  const nat = (natSourceCIDRs: string[], exposedCIDRs: string[]) =>
+    multicloud((d) => {
+      const aws = (d.remoteClusters as Record<string, unknown>[])[0]!;
+      aws.natSourceCIDRs = natSourceCIDRs;
+      aws.exposedCIDRs = exposedCIDRs;
+      (d.remoteClusters as Record<string, unknown>[])[1]!.serviceCIDRs = ["10.202.0.0/20"];
+      (d.remoteClusters as Record<string, unknown>[])[2]!.serviceCIDRs = ["10.212.0.0/20"];
+    });
+  const fromAwsNodes = ingressFrom([ipBlock("10.102.0.0/20")]);
+  const f = one("nat-hidden-cidr", fromAwsNodes, nat([], ["198.51.100.0/28"]));
+  t.equal(f.action, "warn", "a private NAT gateway in aws-east's node range (10.102.0.5) sends from there");
+  t.equal(premise(f, "remote-nat-source-ranges-declared:aws-east:ipv4")?.status, "unknown");
+  t.match(f.message, /natSourceCIDRs` declares the IPv4 NAT source range of aws-east/);
+  t.ok(denies("nat-hidden-cidr", fromAwsNodes, nat(["203.0.113.10/32"], [])), "NAT sources declared; exposed addresses do not matter for ingress");
+  const toAwsNodes = egressTo([ipBlock("10.102.0.0/20")]);
+  t.equal(premise(one("nat-hidden-cidr", toAwsNodes, nat(["203.0.113.10/32"], [])), "remote-exposed-ranges-declared:aws-east:ipv4")?.status, "unknown", "egress needs exposedCIDRs");
+  t.ok(denies("nat-hidden-cidr", toAwsNodes, nat([], ["198.51.100.0/28"])), "exposed declared; NAT sources do not matter for egress");
+});
+
+t.test("label drift: namespaces the webhooks do not guard may carry any cluster label later", async (t) => {
+  const loaded = multicloud();
+  const kubeSystemNoLabel = ingressFrom([ns({ matchLabels: { "kubernetes.io/metadata.name": "kube-system" }, matchExpressions: [{ key: KEY, operator: "DoesNotExist" }] })]);
+  const f = one("remote-cluster-selector", kubeSystemNoLabel, loaded, labelledCluster);
+  t.equal(f.action, "warn", "labelled today, but nothing stops kube-system losing the label");
+  t.equal(premise(f, "namespaces-labelled-and-guarded")?.status, "unknown");
+  t.match(f.message, /would match kube-system if its netguard\.dev\/cluster were changed or removed/);
+  t.ok(denies("remote-cluster-selector", kubeSystemNoLabel, loaded, { origin: "offline" }), "offline the cluster's label state is assumed");
+  const aws = ingressFrom([ns({ matchLabels: { [KEY]: "aws-east" } })]);
+  t.match(one("remote-cluster-selector", aws, loaded, labelledCluster).message, /kube-system, netguard-system, kube-public, kube-node-lease/, "exempt namespaces count as unguarded");
+  const guardedOnly = ingressFrom([ns({ matchLabels: { [KEY]: "aws-east" }, matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["payments", "shop"] }] })]);
+  t.ok(denies("remote-cluster-selector", guardedOnly, loaded, labelledCluster), "a selector that only names guarded namespaces: today's labels are guarded");
+  const exempt = multicloud((d) => (d.exemptNamespaces = ["shop"]));
+  t.notOk(denies("remote-cluster-selector", guardedOnly, exempt, labelledCluster), "an exempt namespace counts as unguarded");
+  const audit = multicloud((d) => (d.mode = "audit"));
+  t.equal(one("remote-cluster-selector", guardedOnly, audit, labelledCluster).action, "deny", "audit mode predicts enforce: the same decision");
 });

@@ -1,5 +1,5 @@
 import t from "tap";
-import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, only, policy, silentFor, withScope } from "../helpers.js";
+import { NO_PEER_SENTENCE, egressTo, findingsOf, ingressFrom, ipBlock, multicloud, multicloudFullyDeclared, only, policy, silentFor, withScope } from "../helpers.js";
 
 const RULE = "nat-hidden-cidr";
 const fires = (object: unknown, loaded = undefined as Parameters<typeof only>[2]) => only(RULE, object, loaded);
@@ -23,12 +23,15 @@ t.test("ingress from a NATed remote's pod range (IPv4) is denied", async (t) => 
   );
 });
 
-t.test("ingress from a NATed remote's pod range (IPv6) is denied", async (t) => {
-  const f = fires(ingressFrom([ipBlock("fd00:100::/64")]));
+t.test("ingress from a NATed remote's pod range (IPv6) is denied once its IPv6 NAT sources are declared", async (t) => {
+  const undeclared = fires(ingressFrom([ipBlock("fd00:100::/64")]));
+  t.equal(undeclared.action, "warn", "no IPv6 natSourceCIDRs: an IPv6 NAT gateway may send from inside the block");
+  t.match(undeclared.message, /premise remote-nat-source-ranges-declared:aws-east:ipv6 is unknown/);
+  const f = fires(ingressFrom([ipBlock("fd00:100::/64")]), multicloudFullyDeclared);
   t.equal(f.path, "spec.ingress[0].from[0].ipBlock");
   t.equal(f.action, "deny");
   t.match(f.message, "ipBlock fd00:100::/64 lies entirely in aws-east's pod range fd00:100::/56;");
-  t.match(f.fix, "Allow aws-east's NAT source addresses instead (ipBlock cidr 203.0.113.10/32).", "no IPv6 NAT source: the declared one is all traffic carries");
+  t.match(f.fix, "Allow aws-east's NAT source addresses instead (ipBlock cidr 2001:db8:113::10/128).");
   t.match(fires(ingressFrom([ipBlock("fd00:100::42/128")])).message, /fd00:100::42\/128/);
 });
 
@@ -46,14 +49,18 @@ t.test("single addresses and service/node ranges of a nat remote are hidden too"
 });
 
 t.test("egress to a NATed remote's ranges is denied, with the exposed addresses as the fix", async (t) => {
-  const f = fires(egressTo([ipBlock("10.100.0.0/16")]));
+  const undeclared = fires(egressTo([ipBlock("10.100.0.0/16")]));
+  t.equal(undeclared.action, "warn", "pods here reach the routed remotes' ClusterIPs, and azure-north declares no service range");
+  t.match(undeclared.message, /premise remote-service-ranges-declared:azure-north:ipv4 is unknown/);
+  const f = fires(egressTo([ipBlock("10.100.0.0/16")]), multicloudFullyDeclared);
   t.equal(f.path, "spec.egress[0].to[0].ipBlock");
   t.equal(f.action, "deny");
   t.match(f.message, /pods here reach that cluster only through translated addresses/);
   t.match(f.fix, /^Dial aws-east through its exposed addresses instead \(ipBlock cidr 198\.51\.100\.0\/28\)\. /);
   t.match(f.fix, /an empty `to` allows all traffic/);
-  const six = fires(egressTo([ipBlock("fd00:100:0:80::/64")]));
+  const six = fires(egressTo([ipBlock("fd00:100:0:80::/64")]), multicloudFullyDeclared);
   t.equal(six.path, "spec.egress[0].to[0].ipBlock");
+  t.equal(six.action, "deny");
 });
 
 t.test("exact path of the flagged peer among several rules and peers", async (t) => {

@@ -8,7 +8,7 @@ const silent = silentFor(RULE);
 const ns = (selector: unknown) => ({ namespaceSelector: selector });
 
 t.test("matchLabels naming a NATed remote (ingress)", async (t) => {
-  const f = only(RULE, ingressFrom([ns({ matchLabels: { [KEY]: "aws-east" } })]));
+  const f = only(RULE, ingressFrom([ns({ matchLabels: { [KEY]: "aws-east" } })]), multicloud(), { origin: "offline" });
   t.equal(f.rule, RULE);
   t.equal(f.action, "deny");
   t.equal(f.certainty, "provable");
