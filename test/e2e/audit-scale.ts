@@ -9,7 +9,7 @@ import * as k8s from "@kubernetes/client-node";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { editConfig, startNetguardEnv } from "../k8s/netguard-env.js";
-import { listAll } from "../../server/kube/raw.js";
+import { listAll } from "../../kube/raw.js";
 import { httpsGet, logLines, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
 
 const NAMESPACES = Number(process.argv[2] ?? 1000);

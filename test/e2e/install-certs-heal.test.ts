@@ -8,7 +8,7 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import t from "tap";
-import { kubeClients, loadKubeConfig, type KubeClients } from "../../server/kube/client.js";
+import { kubeClients, loadKubeConfig, type KubeClients } from "../../kube/client.js";
 import type { LocalCluster } from "../k8s/cluster.js";
 import { MULTICLOUD, spawnServe, type ServeProcess } from "../integration/fixtures/harness.js";
 import { httpsGet } from "./controller-helpers.js";

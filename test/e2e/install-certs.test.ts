@@ -12,7 +12,7 @@ import type * as k8s from "@kubernetes/client-node";
 import t from "tap";
 import { generateCA } from "../../certs/generate.js";
 import { startSelfManagedCerts } from "../../certs/self-managed.js";
-import { apiErrorMessage, kubeClients, loadKubeConfig } from "../../server/kube/client.js";
+import { apiErrorMessage, kubeClients, loadKubeConfig } from "../../kube/client.js";
 import type { RunningServer } from "../../server/start.js";
 import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, SILENT, startCertsReplica, waitFor, type Kubectl } from "./fixtures/install.js";
 

@@ -8,7 +8,7 @@ import * as k8s from "@kubernetes/client-node";
 import { pino } from "pino";
 import t from "tap";
 import { LeaderElector } from "../../server/controller/leader-election.js";
-import { loadKubeConfig } from "../../server/kube/client.js";
+import { loadKubeConfig } from "../../kube/client.js";
 import { startCluster, type LocalCluster } from "../k8s/cluster.js";
 import { kubectl } from "../k8s/kubectl.js";
 import { sleep, waitFor } from "./controller-helpers.js";
