@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { getJson, kubectlOk, logLines, ROOT, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { getJson, kubectlOk, logLines, ROOT } from "./controller-helpers.js";
 
 const BLOCK_REPORTS = `
 apiVersion: admissionregistration.k8s.io/v1

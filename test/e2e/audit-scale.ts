@@ -10,7 +10,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { editConfig, startNetguardEnv } from "../k8s/netguard-env.js";
 import { listAll } from "../../kube/raw.js";
-import { httpsGet, logLines, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet, logLines, ROOT, runCli } from "./controller-helpers.js";
 
 const NAMESPACES = Number(process.argv[2] ?? 1000);
 const PER_NAMESPACE = Number(process.argv[3] ?? 5);

@@ -8,7 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, ROOT, runCli } from "./controller-helpers.js";
 
 const AUDIT_INTERVAL = 2;
 let env: NetguardEnv;

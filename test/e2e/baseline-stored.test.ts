@@ -9,7 +9,9 @@ import t from "tap";
 import { parse } from "yaml";
 import { baselineDrifted, buildBaselinePolicy, canonicalJson, loadConfig, type GuardrailConfig, type NetworkPolicy } from "../../policies/index.js";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { baselineOf, getJson, httpsGet, kubectlOk, ROOT, runCli } from "./controller-helpers.js";
 
 const MULTICLOUD = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
 

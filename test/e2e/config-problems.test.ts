@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, logLines, ROOT, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { baselineOf, getJson, httpsGet, kubectlOk, logLines, ROOT } from "./controller-helpers.js";
 
 const MULTICLOUD = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
 const ALIAS = MULTICLOUD.replace("namespaces: [payments, ledger]", "namespaces: *remote-namespaces");

@@ -9,30 +9,13 @@ import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../k8s/cluster.js";
+import { waitFor } from "../helpers/wait.js";
 import type { NetguardEnv } from "../k8s/netguard-env.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = join(ROOT, "dist/server/cli/main.js");
 export const BASELINE = "netguard-baseline";
 export const MANAGED = { "app.kubernetes.io/managed-by": "netguard" };
-
-/** Polls `check` until it returns something other than undefined/false, or fails with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await sleep(intervalMs);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `kubectl get ... -o json`, parsed; undefined when not found. */
 export async function getJson<T = any>(env: NetguardEnv, args: string[]): Promise<T | undefined> {
@@ -106,12 +89,6 @@ export function httpsGet(url: string, ca?: string): Promise<{ status: number; bo
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.end();
   });
-}
-
-/** The value of one unlabelled (or exactly labelled) sample in a Prometheus text exposition. */
-export function metricValue(text: string, name: string, labels = ""): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
-  return line === undefined ? undefined : Number(line.split(" ").pop());
 }
 
 export interface Replica {

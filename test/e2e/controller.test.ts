@@ -8,22 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import {
-  ALICE_RBAC,
-  ALLOW_ALL_EGRESS_SPEC,
-  BASELINE,
-  baselineOf,
-  DNS_ONLY_SPEC,
-  getJson,
-  kubectlOk,
-  MANAGED,
-  metricValue,
-  httpsGet,
-  percentile,
-  ROOT,
-  sleep,
-  waitFor,
-} from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { ALICE_RBAC, ALLOW_ALL_EGRESS_SPEC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, MANAGED, httpsGet, percentile, ROOT } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

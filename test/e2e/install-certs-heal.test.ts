@@ -12,7 +12,8 @@ import { kubeClients, loadKubeConfig, type KubeClients } from "../../kube/client
 import type { LocalCluster } from "../k8s/cluster.js";
 import { MULTICLOUD, spawnServe, type ServeProcess } from "../integration/fixtures/harness.js";
 import { httpsGet } from "./controller-helpers.js";
-import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, startCertsReplica, waitFor, type CertsReplica, type Kubectl } from "./fixtures/install.js";
+import { waitFor } from "../helpers/wait.js";
+import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, startCertsReplica, type CertsReplica, type Kubectl } from "./fixtures/install.js";
 
 const FAST = { syncMs: 250 };
 let cluster: LocalCluster;

@@ -10,7 +10,8 @@ import { request } from "node:https";
 import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
-import { clusterFor, kustomize, MANIFESTS, NAMESPACE, ROOT, serviceAccountKubeconfig, waitFor } from "./fixtures/install.js";
+import { waitFor } from "../helpers/wait.js";
+import { clusterFor, kustomize, MANIFESTS, NAMESPACE, ROOT, serviceAccountKubeconfig } from "./fixtures/install.js";
 
 type LogLine = { msg: string; level: number; [key: string]: unknown };
 

@@ -11,7 +11,7 @@ import { LeaderElector } from "../../server/controller/leader-election.js";
 import { loadKubeConfig } from "../../kube/client.js";
 import { startCluster, type LocalCluster } from "../k8s/cluster.js";
 import { kubectl } from "../k8s/kubectl.js";
-import { sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const LEASE_SECONDS = 4;
 const RETRY_MS = 800;

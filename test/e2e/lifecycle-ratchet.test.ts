@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { getJson, kubectlOk, ROOT, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { getJson, kubectlOk, ROOT } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

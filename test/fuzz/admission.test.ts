@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import t, { type Test } from "tap";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
-import { https, ingressFrom, makeCerts, MULTICLOUD, networkPolicy, networkPolicyReview, spawnServe, tempDir, waitFor, type HttpResult } from "../integration/fixtures/harness.js";
+import { waitFor } from "../helpers/wait.js";
+import { https, ingressFrom, makeCerts, MULTICLOUD, networkPolicy, networkPolicyReview, spawnServe, tempDir, type HttpResult } from "../integration/fixtures/harness.js";
 import { freePort } from "../k8s/cluster.js";
 import { bodyArb, deepValue, render, type FuzzBody, type Json } from "./fixtures/bodies.js";
 

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { writeCertFiles } from "../../certs/files.js";
 import { generateCA, generateServingCert } from "../../certs/generate.js";
 import { buildWebhookConfigurations, webhookConfigurationsYaml } from "../../certs/webhook-configurations.js";
+import { sleep } from "../helpers/wait.js";
 import { freePort, startCluster, type LocalCluster } from "./cluster.js";
 import { kubectl, type KubectlResult } from "./kubectl.js";
 
@@ -102,7 +103,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       while (!(await healthy(url, ca.cert))) {
         if (child.exitCode !== null) throw new Error(`netguard serve exited with ${child.exitCode}; see ${logPath}`);
         if (Date.now() > deadline) throw new Error(`netguard not ready after 120s; see ${logPath}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     };
     const stopNetguard = async (): Promise<void> => {
@@ -129,7 +130,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       const probe = await run(["create", "--dry-run=server", "-f", "-"], PROBE);
       if (`${probe.stderr}`.includes("empty-ipblock")) break;
       if (Date.now() > deadline) throw new Error(`webhooks not effective after 30s: ${probe.stderr}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     return {
       cluster,
@@ -160,7 +161,7 @@ export async function editConfig(env: NetguardEnv, edit: (text: string) => strin
   while (Date.now() < deadline) {
     const lines = readFileSync(env.logPath, "utf8").split("\n").slice(before - 1);
     if (lines.some((l) => /"msg":"config (reloaded|change rejected)/.test(l))) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error("netguard did not pick up the config change within 15s");
 }
