@@ -11,9 +11,10 @@ import { baselineDrifted, buildBaselinePolicy, canonicalJson, loadConfig, type G
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, ROOT, runCli } from "./controller-helpers.js";
+import { repoRoot } from "../helpers/paths.js";
+import { baselineOf, getJson, httpsGet, kubectlOk, runCli } from "./controller-helpers.js";
 
-const MULTICLOUD = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
+const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 
 /** `baseline:` sections, each stored by the apiserver in a form that differs from what netguard sends. */
 const SHAPES: Record<string, string> = {

@@ -6,14 +6,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { freePort } from "../k8s/cluster.js";
 import { waitFor } from "../helpers/wait.js";
 import type { NetguardEnv } from "../k8s/netguard-env.js";
+import { repoRoot } from "../helpers/paths.js";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = join(ROOT, "dist/server/cli/main.js");
+export const CLI = join(repoRoot, "dist/server/cli/main.js");
 export const BASELINE = "netguard-baseline";
 export const MANAGED = { "app.kubernetes.io/managed-by": "netguard" };
 

@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { repoRoot } from "./paths.js";
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const cliPath = resolve(repoRoot, "dist/server/cli/main.js");
 
 export interface CliResult {

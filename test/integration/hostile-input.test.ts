@@ -4,10 +4,11 @@ import t from "tap";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
 import { DEFAULT_IN_FLIGHT } from "../../server/in-flight.js";
 import { MAX_JSON_VALUES } from "../../server/json.js";
-import { https, makeCerts, MULTICLOUD, networkPolicy, networkPolicyReview, postInTwoHalves, ROOT, spawnServe, tempDir } from "./fixtures/harness.js";
+import { repoRoot } from "../helpers/paths.js";
+import { https, makeCerts, MULTICLOUD, networkPolicy, networkPolicyReview, postInTwoHalves, spawnServe, tempDir } from "./fixtures/harness.js";
 
 /** The Deployment's own heap cap (manifests/base/deployment.yaml), so this is the replica the cluster runs. */
-const NODE_OPTIONS = readFileSync(join(ROOT, "manifests/base/deployment.yaml"), "utf8").match(/value: (--max-old-space-size=\d+)/)![1]!;
+const NODE_OPTIONS = readFileSync(join(repoRoot, "manifests/base/deployment.yaml"), "utf8").match(/value: (--max-old-space-size=\d+)/)![1]!;
 
 /** A review whose object is `[{},{},…]` up to the body limit: the cheapest text for the most parsed heap. */
 function hostileBody(): string {

@@ -6,22 +6,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
-import {
-  https,
-  ingressFrom,
-  makeCerts,
-  MULTICLOUD,
-  namespace,
-  namespaceReview,
-  networkPolicy,
-  networkPolicyReview,
-  postInTwoHalves,
-  ROOT,
-  runCommand,
-  spawnServe,
-  startTestServer,
-  tempDir,
-} from "./fixtures/harness.js";
+import { repoRoot } from "../helpers/paths.js";
+import { https, ingressFrom, makeCerts, MULTICLOUD, namespace, namespaceReview, networkPolicy, networkPolicyReview, postInTwoHalves, runCommand, spawnServe, startTestServer, tempDir } from "./fixtures/harness.js";
 
 const listening = (l: { msg: string }) => l.msg.startsWith("listening on https://");
 
@@ -37,7 +23,7 @@ t.test("usage", async (t) => {
 });
 
 t.test("a bad config at startup: serve starts unchecked, lists every problem, and says so", async (t) => {
-  const config = join(ROOT, "test/fixtures/config/invalid.yaml");
+  const config = join(repoRoot, "test/fixtures/config/invalid.yaml");
   const serve = spawnServe(t, ["--port", "0", "--host", "127.0.0.1", "--config", config]);
   const invalid = await serve.line((l) => l.msg.startsWith("config invalid at start"), "the invalid-config line");
   t.equal(invalid.level, 50, "logged as an error");

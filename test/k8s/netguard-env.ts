@@ -6,17 +6,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { writeCertFiles } from "../../certs/files.js";
 import { generateCA, generateServingCert } from "../../certs/generate.js";
 import { buildWebhookConfigurations, webhookConfigurationsYaml } from "../../certs/webhook-configurations.js";
 import { sleep } from "../helpers/wait.js";
 import { freePort, startCluster, type LocalCluster } from "./cluster.js";
 import { kubectl, type KubectlResult } from "./kubectl.js";
+import { repoRoot } from "../helpers/paths.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, here.includes(join("dist", "test")) ? "../../.." : "../..");
 const cli = join(repoRoot, "dist/server/cli/main.js");
 
 export interface NetguardEnv {
