@@ -7,7 +7,8 @@ import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
 import { repoRoot } from "../helpers/paths.js";
-import { https, ingressFrom, makeCerts, MULTICLOUD, namespace, namespaceReview, networkPolicy, networkPolicyReview, postInTwoHalves, runCommand, spawnServe, startTestServer, tempDir } from "./fixtures/harness.js";
+import { loopbackCerts } from "../helpers/certs.js";
+import { https, ingressFrom, MULTICLOUD, namespace, namespaceReview, networkPolicy, networkPolicyReview, postInTwoHalves, runCommand, spawnServe, startTestServer, tempDir } from "./fixtures/harness.js";
 
 const listening = (l: { msg: string }) => l.msg.startsWith("listening on https://");
 
@@ -149,7 +150,7 @@ t.test("serve with files from netguard certs; SIGTERM finishes requests in fligh
 
 t.test("serve without certificates; its own cluster identity is privileged", async (t) => {
   const dir = await tempDir(t);
-  const apiCerts = await makeCerts(dir);
+  const apiCerts = await loopbackCerts(dir);
   const reviews: unknown[] = [];
   const apiserver = createServer({ cert: await readFile(apiCerts.certPath), key: await readFile(apiCerts.keyPath) }, (req, res) => {
     let body = "";

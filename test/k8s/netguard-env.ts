@@ -7,8 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
-import { writeCertFiles } from "../../certs/files.js";
-import { generateCA, generateServingCert } from "../../certs/generate.js";
+import { loopbackCerts } from "../helpers/certs.js";
 import { buildWebhookConfigurations, webhookConfigurationsYaml } from "../../certs/webhook-configurations.js";
 import { sleep } from "../helpers/wait.js";
 import { freePort, startCluster, type LocalCluster } from "./cluster.js";
@@ -73,9 +72,8 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
     const dir = cluster.dir;
     const configPath = join(dir, "config.yaml");
     copyFileSync(options.config ?? join(repoRoot, "test/fixtures/config/multicloud.yaml"), configPath);
-    const ca = await generateCA("netguard-local-ca");
-    const serving = await generateServingCert(ca, { ips: ["127.0.0.1"], dnsNames: ["localhost"] });
-    const certs = await writeCertFiles(join(dir, "netguard-certs"), ca, serving);
+    const certs = await loopbackCerts(join(dir, "netguard-certs"), "netguard-local-ca");
+    const ca = certs.ca;
     const port = options.port ?? (await freePort());
     const url = `https://127.0.0.1:${port}`;
     const logPath = join(dir, "netguard.log");
@@ -91,7 +89,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       const log = openSync(logPath, "a");
       child = spawn(
         process.execPath,
-        [cli, "serve", "--config", configPath, "--cert", certs.cert, "--key", certs.key, "--port", String(port), "--host", "127.0.0.1",
+        [cli, "serve", "--config", configPath, "--cert", certs.certPath, "--key", certs.keyPath, "--port", String(port), "--host", "127.0.0.1",
           "--kubeconfig", cluster.kubeconfig, "--lease-namespace", "netguard-system", ...(options.extraServeArgs ?? [])],
         { stdio: ["ignore", options.echoLogs ? "inherit" : log, options.echoLogs ? "inherit" : log] },
       );
@@ -134,7 +132,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       cluster,
       configPath,
       url,
-      caPath: certs.caCert,
+      caPath: certs.caPath,
       logPath,
       kubectl: run,
       stopNetguard,
