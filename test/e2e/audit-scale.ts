@@ -13,7 +13,8 @@ import { listAll } from "../../kube/raw.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
-import { httpsGet, logLines, runCli } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { logLines, runCli } from "./controller-helpers.js";
 
 const NAMESPACES = Number(process.argv[2] ?? 1000);
 const PER_NAMESPACE = Number(process.argv[3] ?? 5);

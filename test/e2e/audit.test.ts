@@ -11,7 +11,8 @@ import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
-import { baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, runCli } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, logLines, runCli } from "./controller-helpers.js";
 
 const AUDIT_INTERVAL = 2;
 let env: NetguardEnv;

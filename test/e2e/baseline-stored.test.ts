@@ -12,7 +12,8 @@ import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, runCli } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, getJson, kubectlOk, runCli } from "./controller-helpers.js";
 
 const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 

@@ -11,7 +11,8 @@ import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { waitFor } from "../helpers/wait.js";
 import { repoRoot } from "../helpers/paths.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, logLines } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
 const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 const ALIAS = MULTICLOUD.replace("namespaces: [payments, ledger]", "namespaces: *remote-namespaces");

@@ -4,11 +4,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { request } from "node:https";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../k8s/cluster.js";
 import { waitFor } from "../helpers/wait.js";
+import { isReady } from "../helpers/https.js";
 import type { NetguardEnv } from "../k8s/netguard-env.js";
 import { repoRoot } from "../helpers/paths.js";
 
@@ -76,20 +76,6 @@ export async function leaseOf(env: NetguardEnv): Promise<{ holderIdentity?: stri
   return lease?.spec;
 }
 
-/** GET over HTTPS from a netguard replica (its certificate is self-signed; not what is under test here). */
-export function httpsGet(url: string, ca?: string): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request(url, { ...(ca ? { ca } : { rejectUnauthorized: false }), timeout: 5000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail);
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.end();
-  });
-}
-
 export interface Replica {
   child: ChildProcess;
   identity: string;
@@ -118,7 +104,7 @@ export async function startReplica(env: NetguardEnv, extraArgs: readonly string[
   const url = `https://127.0.0.1:${port}`;
   await waitFor(`replica on ${url} to be ready`, async () => {
     if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}: ${readFileSync(logPath, "utf8")}`);
-    return (await httpsGet(`${url}/readyz`)).status === 200;
+    return isReady(url);
   }, 120_000); // as startNetguard: a loaded machine has taken 60 s
   return {
     child,

@@ -9,7 +9,8 @@ import { buildWebhookConfigurations, WEBHOOK_NAMES } from "../../certs/webhook-c
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
-import { baselineOf, DNS_ONLY_SPEC, httpsGet, kubectlOk, logLines } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, DNS_ONLY_SPEC, kubectlOk, logLines } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

@@ -9,7 +9,8 @@ import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
-import { baselineOf, httpsGet, kubectlOk } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, kubectlOk } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

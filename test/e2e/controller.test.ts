@@ -11,7 +11,8 @@ import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
-import { ALICE_RBAC, ALLOW_ALL_EGRESS_SPEC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, MANAGED, httpsGet, percentile } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { ALICE_RBAC, ALLOW_ALL_EGRESS_SPEC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, MANAGED, percentile } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

@@ -13,7 +13,7 @@ import { freePort, type LocalCluster } from "../k8s/cluster.js";
 import { clusterFor, NAMESPACE, serviceAccountKubeconfig, type Kubectl } from "./fixtures/install.js";
 import { waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
-import { httpsGet } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
 
 const NS = NAMESPACE;
 let cluster: LocalCluster;

@@ -9,7 +9,8 @@ import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
-import { ALICE_RBAC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, MANAGED } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { ALICE_RBAC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, logLines, MANAGED } from "./controller-helpers.js";
 
 /** A ClusterRole with these rules, bound to `user`: RBAC runs before admission, so netguard is what stops them. */
 const grant = (user: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]) =>

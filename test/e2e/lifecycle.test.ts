@@ -10,7 +10,8 @@ import t, { type Test } from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
-import { ALICE_RBAC, BASELINE, baselineOf, getJson, httpsGet, kubectlOk, logLines } from "./controller-helpers.js";
+import { httpsGet } from "../helpers/https.js";
+import { ALICE_RBAC, BASELINE, baselineOf, getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {
