@@ -14,7 +14,8 @@ import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
 import { httpsGet } from "../helpers/https.js";
-import { logLines, runCli } from "./controller-helpers.js";
+import { runCli } from "../helpers/cli.js";
+import { logLines } from "./controller-helpers.js";
 
 const NAMESPACES = Number(process.argv[2] ?? 1000);
 const PER_NAMESPACE = Number(process.argv[3] ?? 5);

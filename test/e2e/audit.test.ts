@@ -12,7 +12,8 @@ import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
 import { httpsGet } from "../helpers/https.js";
-import { baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, logLines, runCli } from "./controller-helpers.js";
+import { runCli } from "../helpers/cli.js";
+import { baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
 const AUDIT_INTERVAL = 2;
 let env: NetguardEnv;

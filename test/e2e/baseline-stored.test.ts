@@ -13,7 +13,8 @@ import { sleep, waitFor } from "../helpers/wait.js";
 import { metricValue } from "../helpers/prometheus.js";
 import { repoRoot } from "../helpers/paths.js";
 import { httpsGet } from "../helpers/https.js";
-import { baselineOf, getJson, kubectlOk, runCli } from "./controller-helpers.js";
+import { runCli } from "../helpers/cli.js";
+import { baselineOf, getJson, kubectlOk } from "./controller-helpers.js";
 
 const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 
