@@ -12,6 +12,7 @@ COPY tsconfig.json ./
 COPY policies ./policies
 COPY server ./server
 COPY certs ./certs
+COPY kube ./kube
 RUN npx tsc -p tsconfig.json
 
 # Production dependencies only, in a clean tree.

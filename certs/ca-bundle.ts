@@ -1,6 +1,6 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { apiStatus } from "../server/kube/client.js";
+import { apiStatus } from "../kube/client.js";
 
 type Configuration = k8s.V1ValidatingWebhookConfiguration | k8s.V1MutatingWebhookConfiguration;
 

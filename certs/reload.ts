@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { watchFiles, type FileWatch } from "../server/watch/files.js";
+import { watchFiles, type FileWatch } from "../kube/watch-files.js";
 import { loadServingCert, type LoadedServingCert } from "./files.js";
 
 export interface CertReloadOptions {

@@ -1,7 +1,7 @@
 import { X509Certificate } from "node:crypto";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { apiErrorMessage, apiStatus, type KubeClients } from "../server/kube/client.js";
+import { apiErrorMessage, apiStatus, type KubeClients } from "../kube/client.js";
 import { injectCaBundle } from "./ca-bundle.js";
 import { loadServingCert, pemCertificates, servingFilePaths, writeServingFiles } from "./files.js";
 import { advance, type CertState, type Generation, type RotationPolicy } from "./rotation.js";

@@ -22,7 +22,7 @@ step "build stage: npm ci, tsc"
 mkdir -p "$work/build"
 cp "$work/context/package.json" "$work/context/package-lock.json" "$work/build/"
 (cd "$work/build" && npm ci "${npm_flags[@]}")
-cp -R "$work/context/tsconfig.json" "$work/context/policies" "$work/context/server" "$work/context/certs" "$work/build/"
+cp -R "$work/context/tsconfig.json" "$work/context/policies" "$work/context/server" "$work/context/certs" "$work/context/kube" "$work/build/"
 (cd "$work/build" && npx tsc -p tsconfig.json)
 
 step "deps stage: npm ci --omit=dev"

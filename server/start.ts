@@ -10,7 +10,7 @@ import { logConfigNotes, watchConfigFile } from "./config/reload.js";
 import { trackConnections } from "./drain.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { ServerState, type FactsProvider, type PodGuardHook, type ReadinessCheck } from "./state.js";
-import { watchFiles, type FileWatch } from "./watch/files.js";
+import { watchFiles, type FileWatch } from "../kube/watch-files.js";
 
 export interface StartOptions {
   /**

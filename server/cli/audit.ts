@@ -2,8 +2,8 @@ import { Command } from "./args.js";
 import type * as k8s from "@kubernetes/client-node";
 import { auditSnapshot } from "../audit/scan.js";
 import { exitCodeOf } from "../audit/report.js";
-import { apiErrorMessage } from "../kube/client.js";
-import { listAll } from "../kube/raw.js";
+import { apiErrorMessage } from "../../kube/client.js";
+import { listAll } from "../../kube/raw.js";
 import { configFromFlag, parseOutput } from "./check.js";
 import { OUTPUT_FORMATS, printReport } from "./output/print.js";
 
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const loaded = await configFromFlag(values.config);
   if (!loaded) return 2;
 
-  const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
+  const { loadKubeConfig, kubeClients } = await import("../../kube/client.js");
   let clients;
   try {
     const kc = loadKubeConfig(values.kubeconfig);

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { SelfManagedCerts } from "../../certs/self-managed.js";
 import type { Controller } from "../controller/index.js";
 import { Command } from "./args.js";
-import type { OwnIdentity } from "../kube/identity.js";
+import type { OwnIdentity } from "../../kube/identity.js";
 import { StartupError, startServer } from "../start.js";
 
 const USAGE = `usage: netguard serve [options]
@@ -97,14 +97,14 @@ export async function run(argv: string[]): Promise<number> {
   let identity: OwnIdentity | undefined;
   try {
     if (inCluster) {
-      // Asked until the apiserver answers; the replica is not ready before (server/kube/identity.ts).
-      const { loadKubeConfig } = await import("../kube/client.js");
-      const { learnOwnUsername } = await import("../kube/identity.js");
+      // Asked until the apiserver answers; the replica is not ready before (kube/identity.ts).
+      const { loadKubeConfig } = await import("../../kube/client.js");
+      const { learnOwnUsername } = await import("../../kube/identity.js");
       identity = await learnOwnUsername(loadKubeConfig(values.kubeconfig), { log: logger });
     }
     if (values["self-managed-certs"]) {
       if (!inCluster) throw new StartupError("--self-managed-certs needs cluster credentials (--kubeconfig or a pod's service account)");
-      const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
+      const { loadKubeConfig, kubeClients } = await import("../../kube/client.js");
       const { startSelfManagedCerts } = await import("../../certs/self-managed.js");
       certs = await startSelfManagedCerts({
         clients: kubeClients(loadKubeConfig(values.kubeconfig)),
@@ -129,7 +129,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values["pod-guard"] ? { podGuard: async (namespace: string | undefined) => controller?.podGuard?.(namespace) } : {}),
     });
     if (inCluster) {
-      const { loadKubeConfig, kubeClients } = await import("../kube/client.js");
+      const { loadKubeConfig, kubeClients } = await import("../../kube/client.js");
       const { startController } = await import("../controller/index.js");
       // Without a valid config there is no baseline to reconcile: the controller starts with the first one.
       launchController = () => {

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { ConfigProblem, LoadedConfig } from "../../policies/index.js";
 import type { Metrics } from "../metrics.js";
-import { watchFiles, type FileWatch } from "../watch/files.js";
+import { watchFiles, type FileWatch } from "../../kube/watch-files.js";
 import { loadConfigFile } from "./file.js";
 
 export interface ConfigReloadOptions {

@@ -4,7 +4,7 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import { buildPolicyReports, REPORT_GROUP, REPORT_NAME, REPORT_VERSION, sameResults, type PolicyReport } from "../audit/policy-reports.js";
 import type { CheckReport } from "../audit/report.js";
 import { auditSnapshotAsync } from "../audit/scan.js";
-import { apiErrorMessage, apiStatus } from "../kube/client.js";
+import { apiErrorMessage, apiStatus } from "../../kube/client.js";
 import type { ControllerContext } from "./context.js";
 
 export interface AuditLoopDeps extends ControllerContext {

@@ -7,7 +7,7 @@ import {
   NETGUARD_FIELD_MANAGER,
   type NetworkPolicy,
 } from "../../policies/index.js";
-import { apiErrorMessage, apiStatus } from "../kube/client.js";
+import { apiErrorMessage, apiStatus } from "../../kube/client.js";
 import type { ControllerContext } from "./context.js";
 import { WorkQueue } from "./work-queue.js";
 

@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Cni } from "../../policies/index.js";
-import { getJson } from "../kube/raw.js";
+import { getJson } from "../../kube/raw.js";
 
 /** API groups whose CRDs each CNI installs: Cilium's cilium.io, Calico's crd.projectcalico.org (the operator's too). */
 const GROUPS: readonly [string, "calico" | "cilium"][] = [

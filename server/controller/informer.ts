@@ -1,7 +1,7 @@
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { NETGUARD_FIELD_MANAGER } from "../../policies/index.js";
-import { apiStatus } from "../kube/client.js";
+import { apiStatus } from "../../kube/client.js";
 
 export type Cache<T extends k8s.KubernetesObject> = k8s.Informer<T> & k8s.ObjectCache<T>;
 

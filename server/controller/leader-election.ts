@@ -1,6 +1,6 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { apiErrorMessage, apiStatus } from "../kube/client.js";
+import { apiErrorMessage, apiStatus } from "../../kube/client.js";
 
 export interface LeaderElectionOptions {
   coordination: k8s.CoordinationV1Api;

@@ -2,8 +2,8 @@ import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Counter } from "prom-client";
 import { baselineStatus, isManagedPolicy, type LoadedConfig } from "../../policies/index.js";
-import { apiErrorMessage, apiStatus } from "../kube/client.js";
-import { getJson } from "../kube/raw.js";
+import { apiErrorMessage, apiStatus } from "../../kube/client.js";
+import { getJson } from "../../kube/raw.js";
 import type { Cache } from "./informer.js";
 
 export type PodGuardVerdict = { allowed: true; warning?: string } | { allowed: false; message: string };

@@ -8,8 +8,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import t from "tap";
 import { canonicalJson } from "../../policies/baseline.js";
 import { classify } from "../../server/audit/report.js";
@@ -18,6 +17,7 @@ import { validateNetworkPolicy } from "../../policies/validate/network-policy.js
 import { kubectlBinary } from "../k8s/kubectl.js";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { generateCorpus, NAMESPACES, type Case } from "./corpus.js";
+import { repoRoot } from "../helpers/paths.js";
 
 interface NetguardVerdict {
   accepted: boolean;
@@ -76,7 +76,6 @@ function jsonStream(text: string): unknown[] {
   return objects;
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const mentions = (output: string, file: string): boolean => output.includes(`${file}"`) || output.includes(`${file}:`);
 
 let env: NetguardEnv;

@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { getJson, kubectlOk, logLines, ROOT, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { repoRoot } from "../helpers/paths.js";
+import { getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
 const BLOCK_REPORTS = `
 apiVersion: admissionregistration.k8s.io/v1
@@ -35,7 +37,7 @@ let env: NetguardEnv;
 const scratch = mkdtempSync(join(tmpdir(), "netguard-audit-retry-"));
 t.before(async () => {
   const config = join(scratch, "config.yaml");
-  writeFileSync(config, readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8").replace(/^mode: enforce$/m, "mode: audit"));
+  writeFileSync(config, readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8").replace(/^mode: enforce$/m, "mode: audit"));
   // A 10-minute interval: any report written within the test came from a change or a retry.
   env = await startNetguardEnv({ config, policyReportCrds: true, extraServeArgs: ["--audit-interval", "600"] });
   await kubectlOk(env, ["wait", "--for=condition=Established", "crd/policyreports.wgpolicyk8s.io", "--timeout=30s"]);
@@ -49,7 +51,7 @@ t.test("a refused PolicyReport write is retried within seconds once the apiserve
   await kubectlOk(env, ["apply", "-f", "-"], BLOCK_REPORTS);
   await kubectlOk(env, ["create", "namespace", "retry-a"]);
   await kubectlOk(env, ["label", "namespace", "retry-a", "block-reports=true"]);
-  await kubectlOk(env, ["apply", "-n", "retry-a", "-f", join(ROOT, "docs/examples/nat-hidden-policy.yaml")]);
+  await kubectlOk(env, ["apply", "-n", "retry-a", "-f", join(repoRoot, "docs/examples/nat-hidden-policy.yaml")]);
 
   const refused = await waitFor(
     "the refused write",

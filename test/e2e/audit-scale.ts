@@ -9,8 +9,13 @@ import * as k8s from "@kubernetes/client-node";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { editConfig, startNetguardEnv } from "../k8s/netguard-env.js";
-import { listAll } from "../../server/kube/raw.js";
-import { httpsGet, logLines, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
+import { listAll } from "../../kube/raw.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { repoRoot } from "../helpers/paths.js";
+import { httpsGet } from "../helpers/https.js";
+import { runCli } from "../helpers/cli.js";
+import { logLines } from "./controller-helpers.js";
 
 const NAMESPACES = Number(process.argv[2] ?? 1000);
 const PER_NAMESPACE = Number(process.argv[3] ?? 5);
@@ -94,7 +99,7 @@ try {
   kc.loadFromFile(env.cluster.kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const networking = kc.makeApiClient(k8s.NetworkingV1Api);
-  const r = await env.kubectl(["apply", "-f", join(ROOT, "manifests/crds/policyreports.yaml")]);
+  const r = await env.kubectl(["apply", "-f", join(repoRoot, "manifests/crds/policyreports.yaml")]);
   if (r.code !== 0) throw new Error(r.stderr);
   const pid = servePid(env.configPath);
   const indices = Array.from({ length: NAMESPACES }, (_, i) => i);

@@ -8,16 +8,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { repoRoot } from "../helpers/paths.js";
+import { httpsGet } from "../helpers/https.js";
+import { runCli } from "../helpers/cli.js";
+import { baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
 const AUDIT_INTERVAL = 2;
 let env: NetguardEnv;
 const scratch = mkdtempSync(join(tmpdir(), "netguard-audit-e2e-"));
 t.before(async () => {
   const auditConfig = join(scratch, "config.yaml");
-  writeFileSync(auditConfig, readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8").replace(/^mode: enforce$/m, "mode: audit"));
+  writeFileSync(auditConfig, readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8").replace(/^mode: enforce$/m, "mode: audit"));
   env = await startNetguardEnv({ config: auditConfig, extraServeArgs: ["--audit-interval", String(AUDIT_INTERVAL)] });
-  await kubectlOk(env, ["apply", "-f", join(ROOT, "manifests/crds/policyreports.yaml")]);
+  await kubectlOk(env, ["apply", "-f", join(repoRoot, "manifests/crds/policyreports.yaml")]);
   await kubectlOk(env, ["wait", "--for=condition=Established", "crd/policyreports.wgpolicyk8s.io", "crd/clusterpolicyreports.wgpolicyk8s.io", "--timeout=30s"]);
 });
 t.teardown(async () => {
@@ -25,7 +30,7 @@ t.teardown(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const NAT_HIDDEN = readFileSync(join(ROOT, "docs/examples/nat-hidden-policy.yaml"), "utf8");
+const NAT_HIDDEN = readFileSync(join(repoRoot, "docs/examples/nat-hidden-policy.yaml"), "utf8");
 const POLICY = "allow-aws-east-payments";
 const clusterReport = () => getJson(env, ["clusterpolicyreport", "netguard"]);
 const policyReport = (ns: string) => getJson(env, ["policyreport", "netguard", "-n", ns]);
@@ -126,7 +131,7 @@ t.test("netguard audit: usage and access errors exit 2", async (t) => {
   const down = await runCli(["audit", "--kubeconfig", unreachable]);
   t.equal(down.code, 2);
   t.match(down.stderr, /netguard audit: cannot list objects from https:\/\/127\.0\.0\.1:1/);
-  const badConfig = await runCli(["audit", "--kubeconfig", env.cluster.kubeconfig, "--config", join(ROOT, "test/fixtures/config/invalid.yaml")]);
+  const badConfig = await runCli(["audit", "--kubeconfig", env.cluster.kubeconfig, "--config", join(repoRoot, "test/fixtures/config/invalid.yaml")]);
   t.equal(badConfig.code, 2);
   t.match(badConfig.stderr, /invalid config/);
 });

@@ -9,9 +9,14 @@ import t from "tap";
 import { parse } from "yaml";
 import { baselineDrifted, buildBaselinePolicy, canonicalJson, loadConfig, type GuardrailConfig, type NetworkPolicy } from "../../policies/index.js";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, metricValue, ROOT, runCli, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { repoRoot } from "../helpers/paths.js";
+import { httpsGet } from "../helpers/https.js";
+import { runCli } from "../helpers/cli.js";
+import { baselineOf, getJson, kubectlOk } from "./controller-helpers.js";
 
-const MULTICLOUD = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
+const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 
 /** `baseline:` sections, each stored by the apiserver in a form that differs from what netguard sends. */
 const SHAPES: Record<string, string> = {

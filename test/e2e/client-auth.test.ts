@@ -12,7 +12,8 @@ import t from "tap";
 import { generateCA } from "../../certs/generate.js";
 import { freePort } from "../k8s/cluster.js";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { CLI, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { CLI } from "./controller-helpers.js";
 import { https } from "../integration/fixtures/harness.js";
 
 const run = promisify(execFile);

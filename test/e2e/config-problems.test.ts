@@ -9,9 +9,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, getJson, httpsGet, kubectlOk, logLines, ROOT, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { repoRoot } from "../helpers/paths.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
-const MULTICLOUD = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
+const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 const ALIAS = MULTICLOUD.replace("namespaces: [payments, ledger]", "namespaces: *remote-namespaces");
 const ALIAS_LINE = MULTICLOUD.split("\n").findIndex((l) => l.includes("namespaces: [payments, ledger]")) + 1;
 /** Denied by the multicloud config (nat-hidden-cidr): shows whether the guardrails are on. */

@@ -4,35 +4,17 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { request } from "node:https";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { freePort } from "../k8s/cluster.js";
+import { waitFor } from "../helpers/wait.js";
+import { isReady } from "../helpers/https.js";
 import type { NetguardEnv } from "../k8s/netguard-env.js";
+import { repoRoot } from "../helpers/paths.js";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = join(ROOT, "dist/server/cli/main.js");
+export const CLI = join(repoRoot, "dist/server/cli/main.js");
 export const BASELINE = "netguard-baseline";
 export const MANAGED = { "app.kubernetes.io/managed-by": "netguard" };
-
-/** Polls `check` until it returns something other than undefined/false, or fails with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await sleep(intervalMs);
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `kubectl get ... -o json`, parsed; undefined when not found. */
 export async function getJson<T = any>(env: NetguardEnv, args: string[]): Promise<T | undefined> {
@@ -94,26 +76,6 @@ export async function leaseOf(env: NetguardEnv): Promise<{ holderIdentity?: stri
   return lease?.spec;
 }
 
-/** GET over HTTPS from a netguard replica (its certificate is self-signed; not what is under test here). */
-export function httpsGet(url: string, ca?: string): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request(url, { ...(ca ? { ca } : { rejectUnauthorized: false }), timeout: 5000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => (body += c.toString()));
-      res.on("end", () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail);
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.end();
-  });
-}
-
-/** The value of one unlabelled (or exactly labelled) sample in a Prometheus text exposition. */
-export function metricValue(text: string, name: string, labels = ""): number | undefined {
-  const line = text.split("\n").find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
-  return line === undefined ? undefined : Number(line.split(" ").pop());
-}
-
 export interface Replica {
   child: ChildProcess;
   identity: string;
@@ -142,7 +104,7 @@ export async function startReplica(env: NetguardEnv, extraArgs: readonly string[
   const url = `https://127.0.0.1:${port}`;
   await waitFor(`replica on ${url} to be ready`, async () => {
     if (child.exitCode !== null) throw new Error(`replica exited with ${child.exitCode}: ${readFileSync(logPath, "utf8")}`);
-    return (await httpsGet(`${url}/readyz`)).status === 200;
+    return isReady(url);
   }, 120_000); // as startNetguard: a loaded machine has taken 60 s
   return {
     child,
@@ -179,5 +141,3 @@ export function percentile(sorted: readonly number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
 }
-
-export { runCli } from "../helpers/cli.js";

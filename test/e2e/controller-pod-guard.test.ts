@@ -7,7 +7,10 @@ import { readFileSync } from "node:fs";
 import t from "tap";
 import { buildWebhookConfigurations, WEBHOOK_NAMES } from "../../certs/webhook-configurations.js";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, DNS_ONLY_SPEC, httpsGet, kubectlOk, logLines, metricValue, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, DNS_ONLY_SPEC, kubectlOk, logLines } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

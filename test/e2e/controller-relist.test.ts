@@ -7,7 +7,10 @@
 import { readFileSync } from "node:fs";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { baselineOf, httpsGet, kubectlOk, metricValue, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, kubectlOk } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

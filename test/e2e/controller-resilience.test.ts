@@ -5,20 +5,10 @@
  */
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import {
-  baselineOf,
-  DNS_ONLY_SPEC,
-  getJson,
-  httpsGet,
-  kubectlOk,
-  leaseOf,
-  logLines,
-  metricValue,
-  sleep,
-  startReplica,
-  waitFor,
-  type Replica,
-} from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet } from "../helpers/https.js";
+import { baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, leaseOf, logLines, startReplica, type Replica } from "./controller-helpers.js";
 
 const LEASE_SECONDS = 3;
 let env: NetguardEnv;

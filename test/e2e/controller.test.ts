@@ -8,22 +8,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import {
-  ALICE_RBAC,
-  ALLOW_ALL_EGRESS_SPEC,
-  BASELINE,
-  baselineOf,
-  DNS_ONLY_SPEC,
-  getJson,
-  kubectlOk,
-  MANAGED,
-  metricValue,
-  httpsGet,
-  percentile,
-  ROOT,
-  sleep,
-  waitFor,
-} from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { repoRoot } from "../helpers/paths.js";
+import { httpsGet } from "../helpers/https.js";
+import { ALICE_RBAC, ALLOW_ALL_EGRESS_SPEC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, MANAGED, percentile } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {
@@ -170,8 +159,8 @@ t.test("a baseline config change rolls out to every existing namespace, and back
 t.test("netguard's ConfigMap is validated on admission", async (t) => {
   const configMap = (text: string) =>
     JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "netguard-config", namespace: "netguard-system" }, data: { "config.yaml": text } });
-  const invalid = readFileSync(join(ROOT, "test/fixtures/config/invalid.yaml"), "utf8");
-  const valid = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
+  const invalid = readFileSync(join(repoRoot, "test/fixtures/config/invalid.yaml"), "utf8");
+  const valid = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 
   const denied = await env.kubectl(["apply", "-f", "-"], configMap(invalid));
   t.not(denied.code, 0, "an invalid config is refused at apply time");

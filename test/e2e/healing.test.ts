@@ -11,7 +11,9 @@ import { buildBaselinePolicy, defaultConfig } from "../../policies/index.js";
 import { https, MULTICLOUD, namespace, namespaceReview, networkPolicyReview, spawnServe, type ServeProcess } from "../integration/fixtures/harness.js";
 import { freePort, type LocalCluster } from "../k8s/cluster.js";
 import { clusterFor, NAMESPACE, serviceAccountKubeconfig, type Kubectl } from "./fixtures/install.js";
-import { httpsGet, metricValue, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet } from "../helpers/https.js";
 
 const NS = NAMESPACE;
 let cluster: LocalCluster;

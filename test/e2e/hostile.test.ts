@@ -7,7 +7,10 @@
 import { readFileSync } from "node:fs";
 import t from "tap";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { ALICE_RBAC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, httpsGet, kubectlOk, logLines, MANAGED, metricValue, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet } from "../helpers/https.js";
+import { ALICE_RBAC, BASELINE, baselineOf, DNS_ONLY_SPEC, getJson, kubectlOk, logLines, MANAGED } from "./controller-helpers.js";
 
 /** A ClusterRole with these rules, bound to `user`: RBAC runs before admission, so netguard is what stops them. */
 const grant = (user: string, rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[]) =>

@@ -8,11 +8,12 @@
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import t from "tap";
-import { kubeClients, loadKubeConfig, type KubeClients } from "../../server/kube/client.js";
+import { kubeClients, loadKubeConfig, type KubeClients } from "../../kube/client.js";
 import type { LocalCluster } from "../k8s/cluster.js";
 import { MULTICLOUD, spawnServe, type ServeProcess } from "../integration/fixtures/harness.js";
-import { httpsGet } from "./controller-helpers.js";
-import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, startCertsReplica, waitFor, type CertsReplica, type Kubectl } from "./fixtures/install.js";
+import { httpsGet, isReady } from "../helpers/https.js";
+import { waitFor } from "../helpers/wait.js";
+import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, startCertsReplica, type CertsReplica, type Kubectl } from "./fixtures/install.js";
 
 const FAST = { syncMs: 250 };
 let cluster: LocalCluster;
@@ -66,7 +67,7 @@ t.test("a running replica recreates the deleted Secret with the certificates in 
   // What the next rollout does: a new replica, which could not start while the Secret was missing.
   const b = spawnServe(t, serveArgs(kubeconfig, "replica-b"));
   const port = await listeningPort(b);
-  await waitFor("the new replica to be ready", async () => (await httpsGet(`https://127.0.0.1:${port}/readyz`)).status === 200, 30_000);
+  await waitFor("the new replica to be ready", () => isReady(`https://127.0.0.1:${port}`), 30_000);
   t.equal(b.logs.find((l) => l.msg.startsWith("listening on"))?.certificate, serialOf(after["tls.crt"]), "it serves the Secret's certificate");
   b.child.kill("SIGKILL");
   await b.exited;
@@ -98,6 +99,6 @@ t.test("a replica that cannot get certificates serves not ready, does not exit, 
     const bound = await kubectl(["create", kind, "e2e-stranger-certs", ...(kind === "rolebinding" ? ["-n", NAMESPACE, "--role=netguard-certs"] : ["--clusterrole=netguard-certs"]), `--serviceaccount=${NAMESPACE}:stranger`]);
     t.equal(bound.code, 0, bound.stderr);
   }
-  await waitFor("the replica to become ready", async () => (await httpsGet(`https://127.0.0.1:${port}/readyz`)).status === 200, 30_000);
+  await waitFor("the replica to become ready", () => isReady(`https://127.0.0.1:${port}`), 30_000);
   t.equal(d.child.exitCode, null, "without restarting");
 });

@@ -12,15 +12,15 @@ import type * as k8s from "@kubernetes/client-node";
 import t from "tap";
 import { generateCA } from "../../certs/generate.js";
 import { startSelfManagedCerts } from "../../certs/self-managed.js";
-import { apiErrorMessage, kubeClients, loadKubeConfig } from "../../server/kube/client.js";
+import { apiErrorMessage, kubeClients, loadKubeConfig } from "../../kube/client.js";
 import type { RunningServer } from "../../server/start.js";
-import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, SILENT, startCertsReplica, waitFor, type Kubectl } from "./fixtures/install.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { clusterFor, MANIFESTS, NAMESPACE, pointAt, policy, secretData, serviceAccountKubeconfig, SILENT, startCertsReplica, type Kubectl } from "./fixtures/install.js";
 
 const WEBHOOK_KINDS = ["validatingwebhookconfiguration", "mutatingwebhookconfiguration"] as const;
 // Short lives so that the test sees several rotations: each pair is renewed 6 s after it is issued.
 const ROTATION = { syncMs: 250, validityMs: 30_000, renewBeforeMs: 24_000, overlapMs: 2_000 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const caBundles = async (kubectl: Kubectl): Promise<string[]> => {
   const out: string[] = [];

@@ -10,7 +10,9 @@ import { request } from "node:https";
 import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
-import { clusterFor, kustomize, MANIFESTS, NAMESPACE, ROOT, serviceAccountKubeconfig, waitFor } from "./fixtures/install.js";
+import { waitFor } from "../helpers/wait.js";
+import { repoRoot } from "../helpers/paths.js";
+import { clusterFor, kustomize, MANIFESTS, NAMESPACE, serviceAccountKubeconfig } from "./fixtures/install.js";
 
 type LogLine = { msg: string; level: number; [key: string]: unknown };
 
@@ -43,7 +45,7 @@ t.test("the Deployment's command line, as netguard's ServiceAccount", async (t) 
   );
 
   const loader = process.execArgv.filter((a) => a.includes("@tapjs/typescript"));
-  const child = spawn(process.execPath, [...loader, join(ROOT, "server/cli/main.ts"), "serve", ...args, "--kubeconfig", kubeconfig, "--port", "0", "--host", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...loader, join(repoRoot, "server/cli/main.ts"), "serve", ...args, "--kubeconfig", kubeconfig, "--port", "0", "--host", "127.0.0.1"], {
     env: { ...process.env, POD_NAMESPACE: NAMESPACE, TS_NODE_TRANSPILE_ONLY: "1" },
   });
   const logs: LogLine[] = [];

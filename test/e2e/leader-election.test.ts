@@ -8,10 +8,10 @@ import * as k8s from "@kubernetes/client-node";
 import { pino } from "pino";
 import t from "tap";
 import { LeaderElector } from "../../server/controller/leader-election.js";
-import { loadKubeConfig } from "../../server/kube/client.js";
+import { loadKubeConfig } from "../../kube/client.js";
 import { startCluster, type LocalCluster } from "../k8s/cluster.js";
 import { kubectl } from "../k8s/kubectl.js";
-import { sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const LEASE_SECONDS = 4;
 const RETRY_MS = 800;

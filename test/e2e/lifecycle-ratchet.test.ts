@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { getJson, kubectlOk, ROOT, waitFor } from "./controller-helpers.js";
+import { waitFor } from "../helpers/wait.js";
+import { repoRoot } from "../helpers/paths.js";
+import { getJson, kubectlOk } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {
@@ -18,7 +20,7 @@ t.teardown(() => env?.stop());
 
 const NS = "life-ratchet";
 const NAME = "allow-aws-east-payments";
-const flagged = readFileSync(join(ROOT, "docs/examples/nat-hidden-policy.yaml"), "utf8");
+const flagged = readFileSync(join(repoRoot, "docs/examples/nat-hidden-policy.yaml"), "utf8");
 const setMode = (mode: "enforce" | "audit") => editConfig(env, (text) => text.replace(/^mode: \w+/m, `mode: ${mode}`));
 const patch = (type: "merge" | "json", body: unknown) => env.kubectl(["patch", "networkpolicy", NAME, "-n", NS, `--type=${type}`, "-p", JSON.stringify(body)]);
 

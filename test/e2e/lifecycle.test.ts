@@ -8,7 +8,10 @@
 import { readFileSync } from "node:fs";
 import t, { type Test } from "tap";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
-import { ALICE_RBAC, BASELINE, baselineOf, getJson, httpsGet, kubectlOk, logLines, metricValue, sleep, waitFor } from "./controller-helpers.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { httpsGet } from "../helpers/https.js";
+import { ALICE_RBAC, BASELINE, baselineOf, getJson, kubectlOk, logLines } from "./controller-helpers.js";
 
 let env: NetguardEnv;
 t.before(async () => {

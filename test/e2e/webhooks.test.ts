@@ -3,6 +3,7 @@
  * the user's view of issue 4's guarantees.
  */
 import t from "tap";
+import { sleep } from "../helpers/wait.js";
 import { editConfig, startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 
 let env: NetguardEnv;
@@ -133,7 +134,7 @@ t.test("failurePolicy when netguard is down: Fail denies, Ignore admits", async 
     // the apiserver picks up the new configuration asynchronously
     admitted = await env.kubectl(["apply", "-f", "-"], policy("while-down", "default", "192.0.2.0/24"));
     if (admitted.code === 0) break;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   t.equal(admitted?.code, 0, admitted?.stderr ?? "");
 });

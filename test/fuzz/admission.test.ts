@@ -9,7 +9,9 @@ import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import t, { type Test } from "tap";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
-import { https, ingressFrom, makeCerts, MULTICLOUD, networkPolicy, networkPolicyReview, spawnServe, tempDir, waitFor, type HttpResult } from "../integration/fixtures/harness.js";
+import { waitFor } from "../helpers/wait.js";
+import { loopbackCerts } from "../helpers/certs.js";
+import { https, ingressFrom, MULTICLOUD, networkPolicy, networkPolicyReview, spawnServe, tempDir, type HttpResult } from "../integration/fixtures/harness.js";
 import { freePort } from "../k8s/cluster.js";
 import { bodyArb, deepValue, render, type FuzzBody, type Json } from "./fixtures/bodies.js";
 
@@ -50,7 +52,7 @@ function contractBreach(body: FuzzBody, res: HttpResult): string | undefined {
 
 const server = async (t: Test) => {
   const dir = await tempDir(t, "netguard-fuzz-");
-  const certs = await makeCerts(dir);
+  const certs = await loopbackCerts(dir);
   const port = await freePort();
   const serve = spawnServe(t, ["--config", MULTICLOUD, "--cert", certs.certPath, "--key", certs.keyPath, "--port", String(port), "--host", "127.0.0.1", "--log-level", "warn"]);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });

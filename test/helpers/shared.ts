@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { repoRoot } from "./cli.js";
+import { repoRoot } from "./paths.js";
 
 /** Where the team's shared material could be: $NETGUARD_SHARED_DIR, next to this checkout, or next to the checkout it was cloned from. */
 function candidates(): string[] {

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import t, { type Test } from "tap";
 import { generateCA, generateClientCert, generateServingCert } from "../../certs/generate.js";
 import { writeServingFiles } from "../../certs/files.js";
-import { https, ingressFrom, metric, networkPolicy, networkPolicyReview, runCommand, startTestServer, tempDir, waitFor, type TestServer } from "./fixtures/harness.js";
+import { waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { https, ingressFrom, networkPolicy, networkPolicyReview, runCommand, startTestServer, tempDir, type TestServer } from "./fixtures/harness.js";
 
 const natHidden = () => networkPolicyReview(networkPolicy("allow-aws", ingressFrom("10.100.0.0/16")));
 
@@ -21,7 +23,7 @@ async function clientAuthServer(t: Test) {
   return { ts, clientCa, clientCaPath, apiserver, validate };
 }
 
-const rejected = (ts: TestServer) => ts.server.metrics.registry.metrics().then((text) => metric(text, 'netguard_admission_rejected_requests_total{status="401"}'));
+const rejected = (ts: TestServer) => ts.server.metrics.registry.metrics().then((text) => metricValue(text, 'netguard_admission_rejected_requests_total{status="401"}'));
 
 t.test("callers without a client certificate from the client CA get a 401 with the reason", async (t) => {
   const { ts, apiserver, validate } = await clientAuthServer(t);

@@ -6,19 +6,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import t from "tap";
-import {
-  MULTICLOUD,
-  decodePatch,
-  ingressFrom,
-  metric,
-  namespace,
-  namespaceReview,
-  networkPolicy,
-  networkPolicyReview,
-  newUid,
-  startTestServer,
-  waitFor,
-} from "./fixtures/harness.js";
+import { waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { MULTICLOUD, decodePatch, ingressFrom, namespace, namespaceReview, networkPolicy, networkPolicyReview, newUid, startTestServer } from "./fixtures/harness.js";
 
 const multicloud = await readFile(MULTICLOUD, "utf8");
 const ALIAS = multicloud.replace("namespaces: [payments, ledger]", "namespaces: *remote-namespaces");
@@ -71,7 +61,7 @@ t.test("the ConfigMap webhook refuses every kind of bad config text with a 403 a
 
 t.test("a hot reload of an alias error is a counted failed reload; the last good config stays", async (t) => {
   const { post, get, server, logs, dir } = await startTestServer(t, { configText: multicloud });
-  const count = async (name: string) => metric(await server.metrics.registry.metrics(), name);
+  const count = async (name: string) => metricValue(await server.metrics.registry.metrics(), name);
   await writeFile(join(dir, "config.yaml"), ALIAS);
   await waitFor("the rejection", async () => (await count("netguard_config_reload_failures_total")) === 1);
   const rejected = logs.find((l) => l.msg === "config change rejected; keeping the last good config");
@@ -89,7 +79,7 @@ t.test("a hot reload of an alias error is a counted failed reload; the last good
 
 t.test("started on an invalid config: admits unchecked and loudly; the fixed file restores the guardrails without a restart", async (t) => {
   const { post, get, server, logs, dir } = await startTestServer(t, { configText: ALIAS });
-  const count = async (name: string) => metric(await server.metrics.registry.metrics(), name);
+  const count = async (name: string) => metricValue(await server.metrics.registry.metrics(), name);
   t.ok(logs.some((l) => l.msg.startsWith("config invalid at start") && l.level === 50), "an error in the log");
   t.equal(await count("netguard_config_loaded"), 0, "netguard_config_loaded 0");
   const ready = await get("/readyz");

@@ -4,10 +4,12 @@ import t from "tap";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
 import { DEFAULT_IN_FLIGHT } from "../../server/in-flight.js";
 import { MAX_JSON_VALUES } from "../../server/json.js";
-import { https, makeCerts, MULTICLOUD, networkPolicy, networkPolicyReview, postInTwoHalves, ROOT, spawnServe, tempDir } from "./fixtures/harness.js";
+import { repoRoot } from "../helpers/paths.js";
+import { loopbackCerts } from "../helpers/certs.js";
+import { https, MULTICLOUD, networkPolicy, networkPolicyReview, postInTwoHalves, spawnServe, tempDir } from "./fixtures/harness.js";
 
 /** The Deployment's own heap cap (manifests/base/deployment.yaml), so this is the replica the cluster runs. */
-const NODE_OPTIONS = readFileSync(join(ROOT, "manifests/base/deployment.yaml"), "utf8").match(/value: (--max-old-space-size=\d+)/)![1]!;
+const NODE_OPTIONS = readFileSync(join(repoRoot, "manifests/base/deployment.yaml"), "utf8").match(/value: (--max-old-space-size=\d+)/)![1]!;
 
 /** A review whose object is `[{},{},…]` up to the body limit: the cheapest text for the most parsed heap. */
 function hostileBody(): string {
@@ -18,7 +20,7 @@ function hostileBody(): string {
 
 t.test("hostile bodies and crowds against serve under the Deployment's heap cap", async (t) => {
   const dir = await tempDir(t);
-  const certs = await makeCerts(dir);
+  const certs = await loopbackCerts(dir);
   const ca = certs.ca.cert;
   const serve = spawnServe(t, ["--port", "0", "--host", "127.0.0.1", "--config", MULTICLOUD, "--cert", certs.certPath, "--key", certs.keyPath], { NODE_OPTIONS });
   const { port } = (await serve.line((l) => l.msg.startsWith("listening on https://"), "the listening line")) as unknown as { port: number };

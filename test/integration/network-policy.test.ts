@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import t from "tap";
-import { ingressFrom, MULTICLOUD, ROOT, networkPolicy, networkPolicyReview, startTestServer } from "./fixtures/harness.js";
+import { repoRoot } from "../helpers/paths.js";
+import { ingressFrom, MULTICLOUD, networkPolicy, networkPolicyReview, startTestServer } from "./fixtures/harness.js";
 
 const multicloud = await readFile(MULTICLOUD, "utf8");
 
@@ -34,7 +35,7 @@ t.test("enforce mode", async (t) => {
   });
 
   t.test("the sample review in test/fixtures/admission (used in the README) is denied", async (t) => {
-    const sample = JSON.parse(await readFile(join(ROOT, "test/fixtures/admission/networkpolicy-nat-hidden-cidr.json"), "utf8"));
+    const sample = JSON.parse(await readFile(join(repoRoot, "test/fixtures/admission/networkpolicy-nat-hidden-cidr.json"), "utf8"));
     const { response } = (await post("/validate?timeout=10s", sample)).json;
     t.equal(response.uid, sample.request.uid);
     t.equal(response.allowed, false);

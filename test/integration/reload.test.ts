@@ -3,18 +3,9 @@ import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promise
 import { Agent } from "node:https";
 import { join } from "node:path";
 import t from "tap";
-import {
-  https,
-  ingressFrom,
-  metric,
-  MULTICLOUD,
-  networkPolicy,
-  networkPolicyReview,
-  postInTwoHalves,
-  startTestServer,
-  tempDir,
-  waitFor,
-} from "./fixtures/harness.js";
+import { waitFor } from "../helpers/wait.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { https, ingressFrom, MULTICLOUD, networkPolicy, networkPolicyReview, postInTwoHalves, startTestServer, tempDir } from "./fixtures/harness.js";
 
 const multicloud = await readFile(MULTICLOUD, "utf8");
 
@@ -38,7 +29,7 @@ t.test("config hot reload through a ConfigMap-style symlink swap", async (t) => 
   const volume = await configMapVolume(await tempDir(t), multicloud);
   const { post, get, server, logs } = await startTestServer(t, { configPath: volume.path });
   const policy = networkPolicy("p", ingressFrom("10.100.0.0/16"));
-  const count = async (name: string) => metric(await server.metrics.registry.metrics(), name);
+  const count = async (name: string) => metricValue(await server.metrics.registry.metrics(), name);
 
   t.equal((await post("/validate", networkPolicyReview(policy))).json.response.allowed, false, "enforce at start");
 
@@ -109,13 +100,13 @@ t.test("certificate rotation while serving", async (t) => {
   t.equal(reused.serial, original, "an open keep-alive connection keeps working");
 
   const text = await server.metrics.registry.metrics();
-  t.equal(metric(text, "netguard_cert_reloads_total"), 1);
-  t.equal(metric(text, "netguard_cert_expiry_timestamp_seconds"), Math.floor(new Date(new X509Certificate(next.cert).validTo).getTime() / 1000));
+  t.equal(metricValue(text, "netguard_cert_reloads_total"), 1);
+  t.equal(metricValue(text, "netguard_cert_expiry_timestamp_seconds"), Math.floor(new Date(new X509Certificate(next.cert).validTo).getTime() / 1000));
 
   const mismatched = await certs.rotate();
   await writeFile(`${certs.keyPath}.tmp`, mismatched.key);
   await rename(`${certs.keyPath}.tmp`, certs.keyPath);
-  await waitFor("the rejection", async () => metric(await server.metrics.registry.metrics(), "netguard_cert_reload_failures_total") === 1);
+  await waitFor("the rejection", async () => metricValue(await server.metrics.registry.metrics(), "netguard_cert_reload_failures_total") === 1);
   const after = await https({ port: server.port, ca, path: "/healthz" });
   t.equal(after.serial, serialOf(next.cert), "a key that does not match the certificate is refused; the current pair stays");
 });

@@ -3,7 +3,8 @@ import t from "tap";
 import { generateCA } from "../../certs/generate.js";
 import { ruleById } from "../../policies/index.js";
 import { DEFAULT_BODY_LIMIT } from "../../server/app.js";
-import { https, ingressFrom, metric, MULTICLOUD, namespace, namespaceReview, networkPolicy, networkPolicyReview, startTestServer } from "./fixtures/harness.js";
+import { metricValue } from "../helpers/prometheus.js";
+import { https, ingressFrom, MULTICLOUD, namespace, namespaceReview, networkPolicy, networkPolicyReview, startTestServer } from "./fixtures/harness.js";
 
 t.test("malformed requests get a 400 with a reason, and the server keeps serving", async (t) => {
   const { post, server } = await startTestServer(t, { configPath: MULTICLOUD });
@@ -37,7 +38,7 @@ t.test("malformed requests get a 400 with a reason, and the server keeps serving
   const ok = await post("/validate", valid);
   t.equal(ok.json.response.allowed, false, "still serving after the bad requests");
   const text = await server.metrics.registry.metrics();
-  t.equal(metric(text, 'netguard_admission_rejected_requests_total{status="400"}'), cases.length * 2);
+  t.equal(metricValue(text, 'netguard_admission_rejected_requests_total{status="400"}'), cases.length * 2);
 });
 
 t.test("bodies over the limit get a 413 with a reason; large real reviews fit", async (t) => {
@@ -70,16 +71,16 @@ t.test("health, readiness and metrics", async (t) => {
   t.equal(res.status, 200);
   t.match(res.headers["content-type"], "text/plain");
   const m = res.text;
-  t.equal(metric(m, 'netguard_admission_requests_total{webhook="validate",operation="CREATE",kind="NetworkPolicy",decision="denied"}'), 1);
-  t.equal(metric(m, 'netguard_admission_requests_total{webhook="validate",operation="CREATE",kind="NetworkPolicy",decision="allowed"}'), 1);
-  t.equal(metric(m, 'netguard_admission_requests_total{webhook="mutate",operation="CREATE",kind="Namespace",decision="patched"}'), 1);
-  t.equal(metric(m, 'netguard_admission_duration_seconds_count{webhook="validate",operation="CREATE",kind="NetworkPolicy",decision="denied"}'), 1);
-  t.equal(metric(m, 'netguard_findings_total{rule="nat-hidden-cidr",action="deny"}'), 1);
-  t.equal(metric(m, 'netguard_findings_total{rule="ipblock-local-pods",action="warn"}'), 1);
-  t.equal(metric(m, "netguard_config_reloads_total"), 0);
-  t.equal(metric(m, "netguard_config_reload_failures_total"), 0);
-  t.equal(metric(m, "netguard_cert_expiry_timestamp_seconds"), Math.floor(server.state.certificate!.notAfter.getTime() / 1000));
-  t.ok(metric(m, "netguard_process_resident_memory_bytes")! > 0, "process metrics carry the prefix too");
+  t.equal(metricValue(m, 'netguard_admission_requests_total{webhook="validate",operation="CREATE",kind="NetworkPolicy",decision="denied"}'), 1);
+  t.equal(metricValue(m, 'netguard_admission_requests_total{webhook="validate",operation="CREATE",kind="NetworkPolicy",decision="allowed"}'), 1);
+  t.equal(metricValue(m, 'netguard_admission_requests_total{webhook="mutate",operation="CREATE",kind="Namespace",decision="patched"}'), 1);
+  t.equal(metricValue(m, 'netguard_admission_duration_seconds_count{webhook="validate",operation="CREATE",kind="NetworkPolicy",decision="denied"}'), 1);
+  t.equal(metricValue(m, 'netguard_findings_total{rule="nat-hidden-cidr",action="deny"}'), 1);
+  t.equal(metricValue(m, 'netguard_findings_total{rule="ipblock-local-pods",action="warn"}'), 1);
+  t.equal(metricValue(m, "netguard_config_reloads_total"), 0);
+  t.equal(metricValue(m, "netguard_config_reload_failures_total"), 0);
+  t.equal(metricValue(m, "netguard_cert_expiry_timestamp_seconds"), Math.floor(server.state.certificate!.notAfter.getTime() / 1000));
+  t.ok(metricValue(m, "netguard_process_resident_memory_bytes")! > 0, "process metrics carry the prefix too");
 
   server.state.closing = true;
   const draining = await get("/readyz");
@@ -130,6 +131,6 @@ t.test("a rule that throws loses only its own findings; the error is counted and
   t.equal(response.allowed, false, "the other rules still deny");
   t.match(response.status.message, "nat-hidden-cidr");
   t.same(response.warnings, ["netguard rule ipblock-local-pods failed internally and was skipped"]);
-  t.equal(metric(await server.metrics.registry.metrics(), 'netguard_rule_failures_total{rule="ipblock-local-pods"}'), 1);
+  t.equal(metricValue(await server.metrics.registry.metrics(), 'netguard_rule_failures_total{rule="ipblock-local-pods"}'), 1);
   t.match(logs.find((l) => l.rule === "ipblock-local-pods"), { level: 50, uid: body.request.uid, error: "boom" });
 });

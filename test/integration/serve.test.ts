@@ -6,22 +6,9 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
-import {
-  https,
-  ingressFrom,
-  makeCerts,
-  MULTICLOUD,
-  namespace,
-  namespaceReview,
-  networkPolicy,
-  networkPolicyReview,
-  postInTwoHalves,
-  ROOT,
-  runCommand,
-  spawnServe,
-  startTestServer,
-  tempDir,
-} from "./fixtures/harness.js";
+import { repoRoot } from "../helpers/paths.js";
+import { loopbackCerts } from "../helpers/certs.js";
+import { https, ingressFrom, MULTICLOUD, namespace, namespaceReview, networkPolicy, networkPolicyReview, postInTwoHalves, runCommand, spawnServe, startTestServer, tempDir } from "./fixtures/harness.js";
 
 const listening = (l: { msg: string }) => l.msg.startsWith("listening on https://");
 
@@ -37,7 +24,7 @@ t.test("usage", async (t) => {
 });
 
 t.test("a bad config at startup: serve starts unchecked, lists every problem, and says so", async (t) => {
-  const config = join(ROOT, "test/fixtures/config/invalid.yaml");
+  const config = join(repoRoot, "test/fixtures/config/invalid.yaml");
   const serve = spawnServe(t, ["--port", "0", "--host", "127.0.0.1", "--config", config]);
   const invalid = await serve.line((l) => l.msg.startsWith("config invalid at start"), "the invalid-config line");
   t.equal(invalid.level, 50, "logged as an error");
@@ -163,7 +150,7 @@ t.test("serve with files from netguard certs; SIGTERM finishes requests in fligh
 
 t.test("serve without certificates; its own cluster identity is privileged", async (t) => {
   const dir = await tempDir(t);
-  const apiCerts = await makeCerts(dir);
+  const apiCerts = await loopbackCerts(dir);
   const reviews: unknown[] = [];
   const apiserver = createServer({ cert: await readFile(apiCerts.certPath), key: await readFile(apiCerts.keyPath) }, (req, res) => {
     let body = "";

@@ -4,9 +4,9 @@
  */
 import { Agent } from "node:https";
 import t from "tap";
+import { sleep } from "../helpers/wait.js";
 import { https, ingressFrom, MULTICLOUD, networkPolicy, networkPolicyReview, startTestServer } from "./fixtures/harness.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test("a kept-alive connection idle at shutdown answers its next request, then closes", async (t) => {
   const { server, certs } = await startTestServer(t, { configPath: MULTICLOUD });

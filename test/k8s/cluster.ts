@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { request } from "node:https";
 import { readFileSync } from "node:fs";
+import { sleep } from "../helpers/wait.js";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -122,7 +123,7 @@ async function waitUntil(what: string, ok: () => Promise<boolean>, child: ChildP
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${logFile}`);
     if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   throw new Error(`${what} not ready after ${timeoutMs / 1000}s; see ${logFile}`);
 }

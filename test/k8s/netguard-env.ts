@@ -6,16 +6,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, openSync, closeSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { writeCertFiles } from "../../certs/files.js";
-import { generateCA, generateServingCert } from "../../certs/generate.js";
+import { join } from "node:path";
+import { loopbackCerts } from "../helpers/certs.js";
 import { buildWebhookConfigurations, webhookConfigurationsYaml } from "../../certs/webhook-configurations.js";
+import { sleep } from "../helpers/wait.js";
 import { freePort, startCluster, type LocalCluster } from "./cluster.js";
 import { kubectl, type KubectlResult } from "./kubectl.js";
+import { repoRoot } from "../helpers/paths.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, here.includes(join("dist", "test")) ? "../../.." : "../..");
 const cli = join(repoRoot, "dist/server/cli/main.js");
 
 export interface NetguardEnv {
@@ -74,9 +72,8 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
     const dir = cluster.dir;
     const configPath = join(dir, "config.yaml");
     copyFileSync(options.config ?? join(repoRoot, "test/fixtures/config/multicloud.yaml"), configPath);
-    const ca = await generateCA("netguard-local-ca");
-    const serving = await generateServingCert(ca, { ips: ["127.0.0.1"], dnsNames: ["localhost"] });
-    const certs = await writeCertFiles(join(dir, "netguard-certs"), ca, serving);
+    const certs = await loopbackCerts(join(dir, "netguard-certs"), "netguard-local-ca");
+    const ca = certs.ca;
     const port = options.port ?? (await freePort());
     const url = `https://127.0.0.1:${port}`;
     const logPath = join(dir, "netguard.log");
@@ -92,7 +89,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       const log = openSync(logPath, "a");
       child = spawn(
         process.execPath,
-        [cli, "serve", "--config", configPath, "--cert", certs.cert, "--key", certs.key, "--port", String(port), "--host", "127.0.0.1",
+        [cli, "serve", "--config", configPath, "--cert", certs.certPath, "--key", certs.keyPath, "--port", String(port), "--host", "127.0.0.1",
           "--kubeconfig", cluster.kubeconfig, "--lease-namespace", "netguard-system", ...(options.extraServeArgs ?? [])],
         { stdio: ["ignore", options.echoLogs ? "inherit" : log, options.echoLogs ? "inherit" : log] },
       );
@@ -102,7 +99,7 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       while (!(await healthy(url, ca.cert))) {
         if (child.exitCode !== null) throw new Error(`netguard serve exited with ${child.exitCode}; see ${logPath}`);
         if (Date.now() > deadline) throw new Error(`netguard not ready after 120s; see ${logPath}`);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     };
     const stopNetguard = async (): Promise<void> => {
@@ -129,13 +126,13 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
       const probe = await run(["create", "--dry-run=server", "-f", "-"], PROBE);
       if (`${probe.stderr}`.includes("empty-ipblock")) break;
       if (Date.now() > deadline) throw new Error(`webhooks not effective after 30s: ${probe.stderr}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     return {
       cluster,
       configPath,
       url,
-      caPath: certs.caCert,
+      caPath: certs.caPath,
       logPath,
       kubectl: run,
       stopNetguard,
@@ -160,7 +157,7 @@ export async function editConfig(env: NetguardEnv, edit: (text: string) => strin
   while (Date.now() < deadline) {
     const lines = readFileSync(env.logPath, "utf8").split("\n").slice(before - 1);
     if (lines.some((l) => /"msg":"config (reloaded|change rejected)/.test(l))) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error("netguard did not pick up the config change within 15s");
 }

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import t from "tap";
 import { formatProblems, parseConfigText } from "../../server/config/file.js";
 import { MAX_EXPANDED_NODES } from "../../server/config/yaml-document.js";
+import { repoRoot } from "../helpers/paths.js";
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const MULTICLOUD = readFileSync(join(ROOT, "test/fixtures/config/multicloud.yaml"), "utf8");
+const MULTICLOUD = readFileSync(join(repoRoot, "test/fixtures/config/multicloud.yaml"), "utf8");
 const HEAD = "apiVersion: netguard.dev/v1alpha1\nkind: GuardrailConfig\ncluster:\n  name: gcp-west\n";
 
 /** The problems of `text`, as `netguard check` prints them for a file c.yaml. */

@@ -11,8 +11,7 @@
  * - a "## Premises" section naming every premise the page's findings rest on.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import t from "tap";
 import { parseAllDocuments } from "yaml";
 import {
@@ -26,9 +25,9 @@ import {
   type LoadedConfig,
 } from "../../policies/index.js";
 import type { Rule } from "../../policies/rules/rule.js";
+import { repoRoot } from "../helpers/paths.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const docs = join(root, "docs");
+const docs = join(repoRoot, "docs");
 const rulesDir = join(docs, "rules");
 const sharedConfigPath = join(docs, "examples", "multicloud-config.yaml");
 
@@ -281,7 +280,7 @@ t.test("the baseline shown in docs/configuration.md is the one netguard builds",
 });
 
 t.test("test/fixtures/background/README.md lists every extracted example", async (t) => {
-  const dir = join(root, "test", "fixtures", "background");
+  const dir = join(repoRoot, "test", "fixtures", "background");
   const readme = readFileSync(join(dir, "README.md"), "utf8");
   const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
   t.ok(files.length > 0, "fixtures exist");
