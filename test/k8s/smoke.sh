@@ -54,30 +54,29 @@ mkdir -p "$pki"
     -keyout ca.key -out ca.crt -subj "/CN=netguard-test-ca" \
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature"
+  # sign NAME SUBJECT EXTENSION...: a key and a certificate signed by the test CA.
+  sign() {
+    local name=$1 subject=$2
+    shift 2
+    openssl req -newkey rsa:2048 -nodes -keyout "$name.key" -out "$name.csr" -subj "$subject"
+    openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+      -days 2 -out "$name.crt" -extfile <(printf '%s\n' "$@")
+  }
   # apiserver serving cert; Go ignores CN, the SANs are what matter.
-  openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr \
-    -subj "/CN=kube-apiserver"
-  openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-    -days 2 -out apiserver.crt -extfile <(printf '%s\n' \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth")
+  sign apiserver "/CN=kube-apiserver" \
+    "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth"
   # admin client cert: O=system:masters is bound to cluster-admin.
-  openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr \
-    -subj "/O=system:masters/CN=netguard-admin"
-  openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-    -days 2 -out admin.crt -extfile <(printf '%s\n' \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=clientAuth")
+  sign admin "/O=system:masters/CN=netguard-admin" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=clientAuth"
   # kube-controller-manager: its client identity (bound to system:kube-controller-manager
   # by the default RBAC policy) and its serving cert for /healthz.
-  openssl req -newkey rsa:2048 -nodes -keyout kcm.key -out kcm.csr \
-    -subj "/CN=system:kube-controller-manager"
-  openssl x509 -req -in kcm.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-    -days 2 -out kcm.crt -extfile <(printf '%s\n' \
-      "subjectAltName=IP:127.0.0.1" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth,clientAuth")
+  sign kcm "/CN=system:kube-controller-manager" \
+    "subjectAltName=IP:127.0.0.1" \
+    "keyUsage=critical,digitalSignature,keyEncipherment" \
+    "extendedKeyUsage=serverAuth,clientAuth"
   # service-account token signing key pair
   openssl genrsa -out sa.key 2048
   openssl rsa -in sa.key -pubout -out sa.pub
