@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import t from "tap";
 import { buildWebhookConfigurations, WEBHOOK_NAMES } from "../../certs/webhook-configurations.js";
-import { buildBaselinePolicy, defaultConfig } from "../../policies/index.js";
+import { buildBaselinePolicy, defaultConfig, NETGUARD_FIELD_MANAGER } from "../../policies/index.js";
 import { https, MULTICLOUD, namespace, namespaceReview, networkPolicyReview, spawnServe, type ServeProcess } from "../integration/fixtures/harness.js";
 import { freePort, type LocalCluster } from "../k8s/cluster.js";
 import { clusterFor, NAMESPACE, serviceAccountKubeconfig, type Kubectl } from "./fixtures/install.js";
@@ -85,7 +85,9 @@ t.test("a replica started while the apiserver is unreachable learns its identity
   const config = defaultConfig().config;
   const optedOut = namespace("shop", { "netguard.dev/cluster": "gcp-west", "netguard.dev/baseline": "disabled" });
   const labelled = namespace("shop", { "netguard.dev/cluster": "gcp-west" });
-  const baseline = { ...buildBaselinePolicy("shop", config), metadata: { ...buildBaselinePolicy("shop", config).metadata, name: config.baseline.name } };
+  // As stored after the controller wrote it: its field manager in managedFields makes it netguard's.
+  const built = buildBaselinePolicy("shop", config);
+  const baseline = { ...built, metadata: { ...built.metadata, name: config.baseline.name, managedFields: [{ manager: NETGUARD_FIELD_MANAGER, operation: "Update" }] } };
   const writes = [
     ["opting a namespace out", namespaceReview(optedOut, { operation: "UPDATE", oldObject: labelled, user: { username, groups: ["system:serviceaccounts"] } })],
     ["deleting a baseline (opt-out)", networkPolicyReview(baseline, { operation: "DELETE", oldObject: baseline, user: { username, groups: ["system:serviceaccounts"] } })],
