@@ -4,7 +4,7 @@ import { rules as allRules } from "./rules/registry.js";
 import type { Rule, RuleHit } from "./rules/rule.js";
 import { premisesMet } from "./premises.js";
 import type { ClusterFacts, Finding, FindingAction, InputError, PremiseReport } from "./types.js";
-import { validateNetworkPolicy } from "./validate/network-policy.js";
+import { validateNetworkPolicy, type ValidateOptions } from "./validate/network-policy.js";
 
 export interface PolicyEvaluation {
   findings: Finding[];
@@ -53,14 +53,18 @@ function withPremises(finding: Finding, premises: readonly PremiseReport[]): Fin
   return { ...reported, action: "warn", message: `${finding.message} Warned, not denied: ${why}.` };
 }
 
-/** Evaluates one object claimed to be a NetworkPolicy. Pure: same input, same findings, whoever calls. */
+/**
+ * Evaluates one object claimed to be a NetworkPolicy, validated as the apiserver validates it on CREATE or, with
+ * `validation`, on UPDATE. Pure: same input, same findings, whoever calls.
+ */
 export function evaluateNetworkPolicy(
   object: unknown,
   loaded: LoadedConfig,
   facts: ClusterFacts = {},
   candidates: readonly Rule[] = allRules,
+  validation: ValidateOptions = {},
 ): PolicyEvaluation {
-  const { policy, errors } = validateNetworkPolicy(object);
+  const { policy, errors } = validateNetworkPolicy(object, validation);
   if (!policy) return { findings: [], inputErrors: errors, ruleFailures: [] };
   const ctx = buildContext(policy, loaded, facts);
   const ruleFailures: PolicyEvaluation["ruleFailures"] = [];

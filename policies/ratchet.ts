@@ -49,9 +49,14 @@ export function ratchetFindings(findings: readonly Finding[], object: unknown, o
   });
 }
 
-/** Evaluates an UPDATE of a NetworkPolicy: only the findings the update introduces may deny. */
+/**
+ * Evaluates an UPDATE of a NetworkPolicy: validated as the apiserver validates an update (what the stored object
+ * already had, legacy spellings included, stays valid), and only the findings the update introduces may deny.
+ */
 export function evaluateNetworkPolicyUpdate(object: unknown, oldObject: unknown, loaded: LoadedConfig, facts: ClusterFacts = {}): PolicyEvaluation {
-  const current = evaluateNetworkPolicy(object, loaded, facts);
-  const previous = evaluateNetworkPolicy(oldObject, loaded, facts);
+  const asUpdate = { operation: "UPDATE", oldObject } as const;
+  const current = evaluateNetworkPolicy(object, loaded, facts, undefined, asUpdate);
+  // The stored object judged as an update to itself: the apiserver accepted it, under whatever rules held then.
+  const previous = evaluateNetworkPolicy(oldObject, loaded, facts, undefined, asUpdate);
   return { ...current, findings: ratchetFindings(current.findings, object, previous.findings, oldObject) };
 }

@@ -114,9 +114,19 @@ function checkSpec(spec: NetworkPolicy["spec"], options: SelectorOptions, report
   else types.forEach((t, i) => t !== "Ingress" && t !== "Egress" && report(["spec", "policyTypes", i], `must be one of: Ingress, Egress (not "${t}")`));
 }
 
-/** Decodes (strictly) and defaults as the apiserver does: protocol TCP, policyTypes from the rules. */
-function decodePolicy(input: unknown, report: DecodeReport): NetworkPolicy {
-  const object = structValue(decodeAs(input, networkPolicyType, [], report));
+/**
+ * Decodes (strictly) and defaults as the apiserver does: protocol TCP, policyTypes from the rules.
+ * Undefined when decoding failed: a mistyped list item decodes to nothing, so there is nothing to default.
+ */
+function decodePolicy(input: unknown, report: DecodeReport): NetworkPolicy | undefined {
+  let failed = false;
+  const object = structValue(
+    decodeAs(input, networkPolicyType, [], (at, message) => {
+      failed = true;
+      report(at, message);
+    }),
+  );
+  if (failed) return undefined;
   const spec = structValue(object.spec) as NetworkPolicy["spec"];
   spec.podSelector ??= {};
   for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) for (const port of rule.ports ?? []) port.protocol ??= "TCP";
@@ -133,6 +143,7 @@ export function validateNetworkPolicy(input: unknown, options: ValidateOptions =
   const errors: InputError[] = [];
   const report: DecodeReport = (at, message) => errors.push({ path: fieldPath(at), message });
   const policy = decodePolicy(input, report);
+  if (!policy) return { errors };
   if (policy.apiVersion !== "networking.k8s.io/v1") report(["apiVersion"], "must be networking.k8s.io/v1");
   if (policy.kind !== "NetworkPolicy") report(["kind"], "must be NetworkPolicy");
   if (errors.length > 0) return { errors };

@@ -3,7 +3,8 @@
  * (server-side dry run, kubectl's default strict field validation) and to netguard's reader and
  * validator; any disagreement fails with both verdicts. kubectl's own reading (client dry run) is
  * compared object for object with netguard's, and the corpus goes through netguard's webhook too:
- * nothing the apiserver accepts may come back "could not evaluate".
+ * nothing the apiserver accepts may come back "could not evaluate", on CREATE and, for every manifest of
+ * the stored policy's name, on UPDATE (the webhook validates updates with the apiserver's update rules).
  */
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -162,4 +163,47 @@ t.test("netguard reads and judges every generated manifest as kubectl and kube-a
   t.same(disagreements, [], "netguard and kube-apiserver agree on every manifest");
   t.same(couldNotEvaluate, [], "the webhook evaluates everything the apiserver accepted");
   t.ok(accepted > 100 && corpus.length - accepted > 100, "the corpus has plenty of both verdicts");
+});
+
+/** The policy every UPDATE below replaces (the corpus's default name, in the default namespace). */
+const STORED = `${"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"}metadata: {name: p, labels: {team: a}}\nspec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}]}\n`;
+
+t.test("on UPDATE too, the webhook evaluates every update the apiserver accepts", async (t) => {
+  const updates = join(dir, "updates");
+  await import("node:fs/promises").then((fs) => fs.mkdir(updates));
+  // Manifests that read as one NetworkPolicy named p in the default namespace: each replaces the stored one.
+  const files = generateCorpus().flatMap((c, i) => {
+    const objects = parseObjects(c.text, "corpus").objects.map((o) => o.object as { kind?: unknown; metadata?: Record<string, unknown> } | null);
+    const meta = objects[0]?.metadata;
+    const replacesStored = objects.length === 1 && objects[0]?.kind === "NetworkPolicy" && meta?.name === "p" && [undefined, null, "", "default"].includes(meta.namespace as never);
+    // A resourceVersion or uid of its own is a precondition (a conflict), not validation.
+    if (!replacesStored || meta.resourceVersion !== undefined || meta.uid !== undefined) return [];
+    const file = join(updates, `${String(i).padStart(4, "0")}.${c.json ? "json" : "yaml"}`);
+    writeFileSync(file, c.text);
+    return [{ file, about: c.about }];
+  });
+  const stored = join(dir, "stored.yaml");
+  writeFileSync(stored, STORED);
+  await env.kubectl(["create", "-f", stored]);
+
+  const output = await kubectlMerged(env.cluster.kubeconfig, ["replace", "--dry-run=server", "-f", updates], dir);
+  const lines = output.split("\n");
+  const accepted = files.filter((f) => !mentions(output, f.file));
+  const couldNotEvaluate: string[] = [];
+  let warnings: string[] = [];
+  let result = 0;
+  for (const line of lines) {
+    if (!/ replaced \(server dry run\)$/.test(line)) {
+      warnings.push(line);
+      continue;
+    }
+    const bad = warnings.filter((w) => w.includes("could not evaluate"));
+    const file = accepted[result++];
+    if (bad.length > 0) couldNotEvaluate.push(`${file?.file.split("/").pop()} (${file?.about}): ${bad.join(" | ")}`);
+    warnings = [];
+  }
+  t.equal(result, accepted.length, "every accepted update was matched with its result line");
+  t.comment(`${files.length} updates of a stored policy, ${accepted.length} accepted, ${couldNotEvaluate.length} "could not evaluate"`);
+  t.same(couldNotEvaluate, [], "the webhook evaluates every update the apiserver accepted");
+  t.ok(accepted.length > 100 && files.length - accepted.length > 50, "the updates have plenty of both verdicts");
 });

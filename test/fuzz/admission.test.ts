@@ -87,7 +87,7 @@ t.test(`fuzzing /validate and /mutate for ${SECONDS} s`, async (t) => {
       const quarter = Math.min(3, Math.floor((4 * (performance.now() - started)) / (SECONDS * 1000)));
       rssPeak[quarter] = Math.max(rssPeak[quarter]!, rssMiB(serve.child.pid!));
       const breach = contractBreach(body, res);
-      if (breach) throw new Error(`${breach}; body: ${body.text.slice(0, 300)}`);
+      if (breach) throw new Error(`${breach}; body: ${body.text.slice(0, 2000)}`);
     }),
     { numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false, includeErrorInReport: true },
   );

@@ -4,10 +4,12 @@
  * not, and dropping a finalizer from a baseline already being deleted is admitted for anyone.
  */
 import t from "tap";
-import { CLEANUP_USERS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
+import { CLEANUP_USERS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, NETGUARD_FIELD_MANAGER } from "../../policies/index.js";
 import { MULTICLOUD, networkPolicy, networkPolicyReview, startTestServer } from "./fixtures/harness.js";
 
-const baseline = networkPolicy("netguard-baseline", { podSelector: {}, policyTypes: ["Ingress"] }, { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE });
+// As stored after the controller wrote it: its field manager in managedFields makes it netguard's.
+const labelled = networkPolicy("netguard-baseline", { podSelector: {}, policyTypes: ["Ingress"] }, { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE });
+const baseline = { ...labelled, metadata: { ...labelled.metadata, managedFields: [{ manager: NETGUARD_FIELD_MANAGER, operation: "Update" }] } };
 const deleting = { ...baseline, metadata: { ...baseline.metadata, deletionTimestamp: "2026-12-04T17:00:00Z", finalizers: ["example.com/backup"] } };
 
 t.test("cleanup of a managed baseline", async (t) => {

@@ -107,6 +107,15 @@ t.test("enforce mode", async (t) => {
     t.match(added.status.message, "(1) nat-hidden-cidr at spec.ingress[0].from[1].ipBlock: ipBlock 10.101.0.0/20");
   });
 
+  t.test("UPDATE is validated with the apiserver's update rules", async (t) => {
+    const legacySelector = { matchExpressions: [{ key: "app", operator: "In", values: ["-legacy-"] }] };
+    const stored = { ...networkPolicy("legacy", { ...ingressFrom("192.0.2.0/24"), podSelector: legacySelector }), metadata: { name: "legacy", namespace: "shop", resourceVersion: "7" } };
+    const relabelled = { ...stored, metadata: { ...stored.metadata, labels: { team: "payments" } } };
+    const response = (await post("/validate", networkPolicyReview(relabelled, { operation: "UPDATE", oldObject: stored }))).json.response;
+    t.equal(response.allowed, true);
+    t.equal(response.warnings, undefined, "a selector value the apiserver accepted before it checked values is still evaluated");
+  });
+
   t.test("dryRun requests get the same decision", async (t) => {
     const policy = networkPolicy("dry", ingressFrom("10.100.0.0/16"));
     const wet = (await post("/validate", networkPolicyReview(policy, { uid: "same-uid" }))).json.response;

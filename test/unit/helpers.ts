@@ -6,7 +6,7 @@ import { evaluateNetworkPolicy, loadConfig, type LoadedConfig, type PolicyEvalua
 import type { Rule } from "../../policies/rules/rule.js";
 import type { ClusterFacts, Finding, IPBlock, NetworkPolicyPeer, NetworkPolicyPort } from "../../policies/types.js";
 
-type Doc = Record<string, unknown>;
+export type Doc = Record<string, unknown>;
 
 /**
  * gcp-west (local, Calico, dual-stack ranges declared) with three remotes:
@@ -112,6 +112,9 @@ export function policy(options: PolicyOptions = {}): Doc {
 
 export const ipBlock = (cidr: string, except?: string[]): NetworkPolicyPeer => ({ ipBlock: except ? ({ cidr, except } as IPBlock) : { cidr } });
 
+/** As an UPDATE carries it: the apiserver sets the stored resourceVersion before validation and admission. */
+export const stored = (doc: Doc): Doc => ({ ...doc, metadata: { ...(doc.metadata as Doc), resourceVersion: "1" } });
+
 /** A policy with one ingress rule whose `from` is `peers`. */
 export const ingressFrom = (peers: unknown[], ports?: NetworkPolicyPort[], options: PolicyOptions = {}): Doc =>
   policy({ ...options, ingress: [ports ? { from: peers, ports } : { from: peers }] });
@@ -125,7 +128,7 @@ export const labelledCluster: ClusterFacts = { namespacesNotLabelledLocal: new M
 
 /** Evaluates and insists the object was valid input and no rule crashed. */
 export function evaluate(object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = labelledCluster, candidates?: readonly Rule[]): PolicyEvaluation {
-  const result = candidates ? evaluateNetworkPolicy(object, loaded, facts, candidates) : evaluateNetworkPolicy(object, loaded, facts);
+  const result = evaluateNetworkPolicy(object, loaded, facts, candidates);
   if (result.inputErrors.length > 0) throw new Error(`unexpected input errors: ${JSON.stringify(result.inputErrors)}`);
   if (!candidates && result.ruleFailures.length > 0) throw new Error(`rules failed: ${JSON.stringify(result.ruleFailures)}`);
   return result;

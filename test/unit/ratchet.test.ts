@@ -1,16 +1,16 @@
 import t from "tap";
-import { evaluateNetworkPolicyUpdate, type Finding } from "../../policies/index.js";
-import { fixture, ingressFrom, ipBlock, labelledCluster, policy } from "./helpers.js";
+import { evaluateNetworkPolicy, evaluateNetworkPolicyUpdate, type Finding } from "../../policies/index.js";
+import { fixture, ingressFrom, ipBlock, labelledCluster, policy, stored, type Doc } from "./helpers.js";
 
 const dead = ipBlock("10.100.0.0/16"); // aws-east's pod range, hidden by NAT
 const otherDead = ipBlock("10.100.0.0/17");
 const alive = ipBlock("192.0.2.0/24");
-const update = (object: unknown, old: unknown): Finding[] => evaluateNetworkPolicyUpdate(object, old, fixture, labelledCluster).findings;
+const update = (object: Doc, old: Doc): Finding[] => evaluateNetworkPolicyUpdate(stored(object), stored(old), fixture, labelledCluster).findings;
 const denials = (findings: Finding[]) => findings.filter((f) => f.action === "deny");
 
 t.test("a label change on an already flagged policy is admitted, with the finding as a warning", async (t) => {
   const old = ingressFrom([dead]);
-  const relabelled = structuredClone(old) as { metadata: { labels?: Record<string, string> } };
+  const relabelled = structuredClone(old) as Doc & { metadata: { labels?: Record<string, string> } };
   relabelled.metadata.labels = { team: "payments" };
   const findings = update(relabelled, old);
   t.equal(findings.length, 1);
@@ -32,5 +32,15 @@ t.test("a new dead peer is denied, and only it", async (t) => {
 });
 
 t.test("an invalid old object counts as having no findings", async (t) => {
-  t.equal(denials(update(ingressFrom([dead]), { kind: "NetworkPolicy" })).length, 1);
+  t.equal(denials(update(ingressFrom([dead]), policy({ podSelector: [] as never, ingress: [{ from: [dead] }] }))).length, 1);
+});
+
+t.test("an update is validated as the apiserver validates updates, against the stored object", async (t) => {
+  const legacySelector = { matchExpressions: [{ key: "app", operator: "In", values: ["-legacy-"] }] };
+  const old = stored(policy({ podSelector: legacySelector, ingress: [{ from: [alive] }] }));
+  const relabelled = { ...old, metadata: { ...(old.metadata as Doc), labels: { team: "payments" } } };
+  t.equal(evaluateNetworkPolicy(relabelled, fixture, labelledCluster).inputErrors.length, 1, "as a CREATE the stored selector value is invalid");
+  t.same(evaluateNetworkPolicyUpdate(relabelled, old, fixture, labelledCluster).inputErrors, [], "as an UPDATE of a policy that already had it, it is not");
+  const renamed = { ...old, metadata: { ...(old.metadata as Doc), name: "other" } };
+  t.match(evaluateNetworkPolicyUpdate(renamed, old, fixture, labelledCluster).inputErrors, [{ path: "metadata.name", message: /immutable/ }]);
 });

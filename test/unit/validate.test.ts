@@ -51,6 +51,9 @@ t.test("other schema errors read as sentences", async (t) => {
   invalid(t, policy({ policyTypes: ["Ingress", "Egress", "Ingress"] }), "spec.policyTypes", "must have at most 2 items");
   invalid(t, policy({ podSelector: [] }), "spec.podSelector", "must be a map (key: value entries), not a list");
   invalid(t, ingressFrom([anyPod], [{ port: true as never }]), "spec.ingress[0].ports[0].port", "must be an integer or a string, not true or false");
+  // A mistyped list item decodes to nothing: nothing of it is defaulted (this once threw).
+  invalid(t, egressTo([], ["x" as never]), "spec.egress[0].ports[0]", "must be a map (key: value entries), not a string");
+  invalid(t, policy({ ingress: [7 as never] }), "spec.ingress[0]", "must be a map (key: value entries), not an integer");
 });
 
 t.test("bad CIDRs", async (t) => {
