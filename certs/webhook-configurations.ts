@@ -31,6 +31,7 @@ export const WEBHOOK_NAMES = {
   mutateNamespaces: "namespaces.mutate.netguard.dev",
   validateConfig: "config.validate.netguard.dev",
   guardPods: "pods.validate.netguard.dev",
+  validateExceptions: "exceptions.validate.netguard.dev",
 } as const;
 
 /** Where netguard's GuardrailConfig lives in a cluster (manifests/base/config.yaml): validated on admission. */
@@ -47,6 +48,9 @@ const FAILURE_POLICY_WHY: Record<string, string> = {
     "Fail: a guardrail that lets policies through whenever netguard is unreachable is not a guardrail.\n" +
     "The namespaceSelector keeps kube-system and netguard-system out, so the cluster and netguard can still recover;\n" +
     "deleting a policy netguard does not manage never waits for it, nor does the cluster's cleanup (namespace controller, garbage collector).",
+  [WEBHOOK_NAMES.validateExceptions]:
+    "Fail: an exception written while netguard is down would skip the checks of who wrote it and when it expires.\n" +
+    "Only creates and updates are sent, never an update of an exception being deleted: deleting one never waits for netguard.",
   [WEBHOOK_NAMES.validateNamespaces]:
     "Fail: a reserved cluster label set while netguard is down would never be checked.\n" +
     "Only creates and label changes (through the namespace, its status or finalize) are sent, never for kube-system or netguard-system.",
@@ -167,6 +171,13 @@ export function buildWebhookConfigurations(options: WebhookConfigurationOptions)
           clientConfig: clientConfig(options.target, "/validate", caBundle),
           rules: [namespaceRule(["CREATE", "UPDATE"])],
           matchConditions: namespaceConditions(excluded),
+          ...common(),
+        },
+        {
+          name: WEBHOOK_NAMES.validateExceptions,
+          clientConfig: clientConfig(options.target, "/validate", caBundle),
+          rules: [{ apiGroups: ["netguard.dev"], apiVersions: ["v1alpha1"], resources: ["guardrailexceptions"], operations: ["CREATE", "UPDATE"], scope: "Cluster" }],
+          matchConditions: [{ name: "not-being-deleted", expression: "request.operation == 'CREATE' || !has(oldObject.metadata.deletionTimestamp)" }],
           ...common(),
         },
         ...configMapWebhooks(options, caBundle, common),

@@ -2,7 +2,9 @@ import type { LoadedConfig } from "./config/load.js";
 import { buildContext } from "./context.js";
 import { rules as allRules } from "./rules/registry.js";
 import type { Rule, RuleHit } from "./rules/rule.js";
+import { applyExceptions } from "./exceptions/waive.js";
 import { premisesMet } from "./premises.js";
+import { resolveRuleAction } from "./rule-actions.js";
 import type { ClusterFacts, Finding, FindingAction, InputError, PremiseReport } from "./types.js";
 import { validateNetworkPolicy, type ValidateOptions } from "./validate/network-policy.js";
 
@@ -14,18 +16,28 @@ export interface PolicyEvaluation {
   ruleFailures: { rule: string; error: string }[];
 }
 
-export function actionOf(rule: Rule, loaded: LoadedConfig): FindingAction | undefined {
-  const action = loaded.config.rules[rule.id] ?? rule.defaultAction;
-  return action === "off" ? undefined : action;
+export interface ActiveRule {
+  rule: Rule;
+  action: FindingAction;
+  /** Why a deny became warn: the namespace's labels are unknown and a ruleOverrides entry might apply. */
+  unsure?: string;
 }
 
-/** The rules that apply under this config, with their configured actions. */
-export function activeRules(loaded: LoadedConfig, candidates: readonly Rule[] = allRules): { rule: Rule; action: FindingAction }[] {
+/**
+ * The rules that apply to an object in `namespace` under this config, with their actions (ruleOverrides by the
+ * namespace's labels, then rules, then defaults). `labels` undefined: unknown, so an override that might apply counts.
+ */
+export function activeRules(
+  loaded: LoadedConfig,
+  candidates: readonly Rule[] = allRules,
+  namespace?: string,
+  labels?: Readonly<Record<string, string>>,
+): ActiveRule[] {
   const localOnly = loaded.config.cluster.policyScope === "local-only";
-  return candidates.flatMap((rule) => {
-    const action = actionOf(rule, loaded);
-    if (!action || (rule.remoteSelectorRule && !localOnly)) return [];
-    return [{ rule, action }];
+  return candidates.flatMap((rule): ActiveRule[] => {
+    const { action, unsure } = resolveRuleAction(rule, loaded.config, namespace, labels);
+    if (action === "off" || (rule.remoteSelectorRule && !localOnly)) return [];
+    return [{ rule, action, ...(unsure ? { unsure } : {}) }];
   });
 }
 
@@ -68,10 +80,12 @@ export function evaluateNetworkPolicy(
   if (!policy) return { findings: [], inputErrors: errors, ruleFailures: [] };
   const ctx = buildContext(policy, loaded, facts);
   const ruleFailures: PolicyEvaluation["ruleFailures"] = [];
-  const hits: { rule: Rule; action: FindingAction; hit: RuleHit }[] = [];
-  for (const { rule, action } of activeRules(loaded, candidates)) {
+  const hits: { rule: Rule; action: FindingAction; unsure?: string; hit: RuleHit }[] = [];
+  const { namespace, name } = policy.metadata;
+  const labels = namespace === undefined ? undefined : facts.namespaceLabels?.get(namespace);
+  for (const { rule, action, unsure } of activeRules(loaded, candidates, namespace, labels)) {
     try {
-      for (const hit of rule.check(ctx)) hits.push({ rule, action, hit });
+      for (const hit of rule.check(ctx)) hits.push({ rule, action, unsure, hit });
     } catch (error) {
       ruleFailures.push({ rule: rule.id, error: error instanceof Error ? error.message : String(error) });
     }
@@ -84,14 +98,16 @@ export function evaluateNetworkPolicy(
 
   const order = new Map(allRules.map((r, i) => [r.id, i]));
   const findings = hits
-    .map(({ rule, action, hit }): Finding => {
+    .map(({ rule, action, unsure, hit }): Finding => {
       const whole = hit.peerPath && deadRules.has(rulePathOf(hit.peerPath)) && rule.certainty === "provable";
-      const message = whole
+      const dead = whole
         ? `${hit.message} No peer of ${rulePathOf(hit.peerPath!)} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
         : hit.message;
+      const message = unsure ? `${dead} Warned, not denied: ${unsure}.` : dead;
       const finding: Finding = { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
       return rule.certainty === "provable" ? withPremises(finding, hit.premises ?? []) : finding;
     })
     .sort((a, b) => comparePaths(a.path, b.path) || (order.get(a.rule as never) ?? 0) - (order.get(b.rule as never) ?? 0));
-  return { findings, inputErrors: [], ruleFailures };
+  const place = { namespace, name, labels };
+  return { findings: facts.exceptions ? applyExceptions(findings, place, facts.exceptions) : findings, inputErrors: [], ruleFailures };
 }

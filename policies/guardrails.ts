@@ -92,7 +92,7 @@ export const CLEANUP_USERS: readonly string[] = [
   "system:kube-controller-manager",
 ];
 
-type Deletable = { metadata?: ObjectMeta & { deletionTimestamp?: string; finalizers?: string[] } } | undefined;
+export type Deletable = { metadata?: ObjectMeta & { deletionTimestamp?: string; finalizers?: string[] } } | undefined;
 
 export interface ManagedPolicyChangeContext {
   /** The object after the UPDATE (`request.object`). */
@@ -105,7 +105,7 @@ export interface ManagedPolicyChangeContext {
  * An UPDATE of an object already being deleted that only drops finalizers: what lets a deletion that was
  * admitted finish (the garbage collector's foregroundDeletion, or another controller's own finalizer).
  */
-function finishesDeletion(old: Deletable, object: Deletable): boolean {
+export function finishesDeletion(old: Deletable, object: Deletable): boolean {
   if (!old?.metadata?.deletionTimestamp || !object) return false;
   const kept = (o: NonNullable<Deletable>) => canonicalJson({ ...o, metadata: { labels: o.metadata?.labels, annotations: o.metadata?.annotations } });
   const finalizers = (o: NonNullable<Deletable>): unknown[] => (Array.isArray(o.metadata?.finalizers) ? o.metadata.finalizers : []);

@@ -4,7 +4,7 @@ export { loadConfig, defaultConfig, guardrailConfigSchema, type LoadedConfig, ty
 export type { GuardrailConfig, ConfigProblem, RemoteCluster } from "./config/types.js";
 export { auditNamespace, type NamespaceAuditId } from "./audit.js";
 export { evaluateNetworkPolicy, activeRules, type PolicyEvaluation } from "./engine.js";
-export { isLabelledLocal, namespacesNotLabelledLocal, WEBHOOK_EXCLUDED_NAMESPACES } from "./premises.js";
+export { isLabelledLocal, namespaceLabelsOf, namespacesNotLabelledLocal, WEBHOOK_EXCLUDED_NAMESPACES } from "./premises.js";
 export { evaluateNetworkPolicyUpdate, ratchetFindings } from "./ratchet.js";
 export type { Cni } from "./config/types.js";
 export { rules, ruleById } from "./rules/registry.js";
@@ -22,4 +22,8 @@ export {
   type ManagedPolicyChangeContext,
   type UserInfo,
 } from "./guardrails.js";
+export { resolveRuleAction, type ResolvedAction } from "./rule-actions.js";
+export { readExceptions, validateException, expiryOf, isExpired, guardrailExceptionSchema, EXCEPTION_API_VERSION, EXCEPTION_KIND, type ExpiryRules } from "./exceptions/exception.js";
+export { applyExceptions, exceptionMatches, expiredExceptionFindings, EXPIRED_EXCEPTION, type PolicyPlace } from "./exceptions/waive.js";
+export { checkExceptionWrite, EXCEPTION_GUARDRAIL } from "./exceptions/guard.js";
 export type * from "./types.js";

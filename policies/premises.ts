@@ -153,5 +153,10 @@ export function namespacesNotLabelledLocal(namespaces: readonly NamespaceLike[],
   return map;
 }
 
+/** ClusterFacts.namespaceLabels from a list of Namespaces (a namespace without labels maps to {}). */
+export function namespaceLabelsOf(namespaces: readonly NamespaceLike[]): Map<string, Readonly<Record<string, string>>> {
+  return new Map(namespaces.flatMap((ns) => (ns.metadata?.name ? [[ns.metadata.name, ns.metadata.labels ?? {}] as const] : [])));
+}
+
 /** True when a finding resting on these premises may keep a deny. */
 export const premisesMet = (premises: readonly PremiseReport[]): boolean => premises.every((p) => p.status === "holds" || p.status === "assumed");

@@ -93,6 +93,15 @@ export function canMatchWithAll(selector: LabelSelector, states: ReadonlyMap<str
   return true;
 }
 
+/** Does the selector match an object with exactly these labels? */
+export function matchesLabels(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  for (const [key, c] of constraintsOf(selector)) {
+    const value = Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : undefined;
+    if (!admits(c, value === undefined ? { present: false } : { present: true, value })) return false;
+  }
+  return true;
+}
+
 /**
  * The finite set of values the selector allows for `key`, when it requires the key
  * to be present with one of a known list; undefined when any value (or absence) could match.

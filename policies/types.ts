@@ -33,6 +33,8 @@ export interface Finding {
   fix: string;
   /** The premises a provable finding rests on, each with how it was established. Absent for likely rules and guardrails. */
   premises?: PremiseReport[];
+  /** The GuardrailException that turned this denial into a warning. */
+  waivedBy?: string;
 }
 
 /**
@@ -131,4 +133,28 @@ export interface ClusterFacts {
   detectedCni?: "calico" | "cilium";
   /** Namespaces being deleted (metadata.deletionTimestamp set), from the controller's namespace cache. */
   terminatingNamespaces?: ReadonlySet<string>;
+  /** Labels of the local namespaces (the namespace cache, or Namespace objects given to `check`); a missing entry is unknown. */
+  namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /** GuardrailExceptions in force or expired, and the time to judge them at; absent: none are known. */
+  exceptions?: ExceptionFacts;
+}
+
+/** A waiver of rule denials, cluster-scoped (policies/exceptions/exception.ts validates it). */
+export interface GuardrailException {
+  apiVersion: "netguard.dev/v1alpha1";
+  kind: "GuardrailException";
+  metadata: { name: string; deletionTimestamp?: string; finalizers?: string[]; [key: string]: unknown };
+  spec: {
+    rules: RuleId[];
+    match: { namespaces?: string[]; namespaceSelector?: LabelSelector; policies?: string[] };
+    reason: string;
+    owner: string;
+    expiresAt: string;
+  };
+}
+
+/** The exceptions in the cluster (or given to `check`), and the time they are judged at. */
+export interface ExceptionFacts {
+  readonly items: readonly GuardrailException[];
+  readonly now: Date;
 }

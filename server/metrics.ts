@@ -10,6 +10,8 @@ export interface Metrics {
   rejectedRequests: Counter<"status">;
   findings: Counter<"rule" | "action">;
   ruleFailures: Counter<"rule">;
+  /** Denials a GuardrailException turned into warnings at admission. */
+  waivedDenials: Counter<"rule">;
   configReloads: Counter;
   configReloadFailures: Counter;
   /** 1 while a valid config is in force; 0 while serve runs unchecked on a config it could not load. */
@@ -37,6 +39,7 @@ export function createMetrics(): Metrics {
     rejectedRequests: new Counter({ name: "netguard_admission_rejected_requests_total", help: "Requests answered with a 4xx before any decision", labelNames: ["status"], registers }),
     findings: new Counter({ name: "netguard_findings_total", help: "Findings reported by admission, by rule and configured action", labelNames: ["rule", "action"], registers }),
     ruleFailures: new Counter({ name: "netguard_rule_failures_total", help: "Rules that threw while evaluating an object (the other rules still ran)", labelNames: ["rule"], registers }),
+    waivedDenials: new Counter({ name: "netguard_exception_waived_denials_total", help: "Denials turned into warnings by a GuardrailException at admission, by rule", labelNames: ["rule"], registers }),
     configReloads: new Counter({ name: "netguard_config_reloads_total", help: "Configuration changes loaded from disk", registers }),
     configReloadFailures: new Counter({ name: "netguard_config_reload_failures_total", help: "Configuration changes rejected (the last good config stays in force)", registers }),
     configLoaded: new Gauge({

@@ -1,9 +1,11 @@
 import { cidrReason, parseCidr } from "../net/cidr.js";
 import { AddressSet } from "../net/address-set.js";
 import { fieldPath, type PathSegment } from "../path.js";
+import { contradictoryKeys } from "../selectors.js";
 import { labelValueErrors, qualifiedNameErrors } from "../validate/names.js";
+import { labelSelectorErrors } from "../validate/network-policy.js";
 import { catalog, isRuleId } from "./catalog.js";
-import type { ClusterRanges, ConfigProblem, GuardrailConfig, RemoteCluster } from "./types.js";
+import type { ClusterRanges, ConfigProblem, GuardrailConfig, RemoteCluster, RuleActions } from "./types.js";
 
 const RANGE_FIELDS = ["podCIDRs", "serviceCIDRs", "nodeCIDRs"] as const;
 const REMOTE_CIDR_FIELDS = [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const;
@@ -86,18 +88,33 @@ function checkLabels(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
   return problems;
 }
 
-function checkRuleActions(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
-  if (!valid(["rules"])) return [];
-  return Object.entries(config.rules).flatMap(([id, action]) => {
+function checkRuleActions(actions: RuleActions, at: readonly PathSegment[], valid: Valid): ConfigProblem[] {
+  if (!valid(at)) return [];
+  return Object.entries(actions).flatMap(([id, action]) => {
     const rule = isRuleId(id) ? catalog[id] : undefined;
-    if (!rule || !valid(["rules", id]) || action !== "deny" || rule.certainty === "provable") return [];
-    return [{ path: fieldPath(["rules", id]), message: `deny is only allowed for provable rules; ${id} is likely (a warning at most): use warn or off` }];
+    if (!rule || !valid([...at, id]) || action !== "deny" || rule.certainty === "provable") return [];
+    return [{ path: fieldPath([...at, id]), message: `deny is only allowed for provable rules; ${id} is likely (a warning at most): use warn or off` }];
+  });
+}
+
+/** Each override's selector is checked as the apiserver checks a NetworkPolicy's, and its actions as `rules` is. */
+function checkRuleOverrides(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
+  if (!valid(["ruleOverrides"])) return [];
+  return config.ruleOverrides.flatMap((override, i) => {
+    const at = ["ruleOverrides", i];
+    if (!valid(at)) return [];
+    const selector = valid([...at, "namespaceSelector"]) ? labelSelectorErrors(override.namespaceSelector, [...at, "namespaceSelector"]) : [];
+    // An invalid selector (In without values) is reported as such, not also as a contradiction.
+    if (valid([...at, "namespaceSelector"]) && selector.length === 0 && contradictoryKeys(override.namespaceSelector).length > 0) {
+      selector.push({ path: fieldPath([...at, "namespaceSelector"]), message: "its requirements contradict each other, so it matches no namespace and the override never applies" });
+    }
+    return [...selector, ...checkRuleActions(override.rules, [...at, "rules"], valid)];
   });
 }
 
 /** Checks the schema cannot express; the config is refused when any fails. */
 export function crossCheck(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
-  return [...checkClusters(config, valid), ...checkLabels(config, valid), ...checkRuleActions(config, valid)];
+  return [...checkClusters(config, valid), ...checkLabels(config, valid), ...checkRuleActions(config.rules, ["rules"], valid), ...checkRuleOverrides(config, valid)];
 }
 
 function rangesOf(c: ClusterRanges): AddressSet {

@@ -54,7 +54,17 @@ export interface GuardrailConfig {
   privilegedGroups: string[];
   exemptNamespaces: string[];
   baseline: BaselineConfig;
-  rules: Partial<Record<RuleId, RuleAction>>;
+  rules: RuleActions;
+  /** Ordered: per rule, the first override whose namespaceSelector matches the object's namespace and names the rule decides. */
+  ruleOverrides: RuleOverride[];
+  exceptions: { maxDays: number };
+}
+
+export type RuleActions = Partial<Record<RuleId, RuleAction>>;
+
+export interface RuleOverride {
+  namespaceSelector: LabelSelector;
+  rules: RuleActions;
 }
 
 export interface ConfigProblem {

@@ -45,6 +45,13 @@ function checkSelector(selector: LabelSelector | undefined, at: PathSegment[], o
   });
 }
 
+/** A label selector checked as the apiserver checks a NetworkPolicy's: every problem with its path below `at`. */
+export function labelSelectorErrors(selector: LabelSelector, at: readonly PathSegment[]): InputError[] {
+  const errors: InputError[] = [];
+  checkSelector(selector, [...at], { allowInvalidLabelValues: false }, (p, message) => errors.push({ path: fieldPath(p), message }));
+  return errors;
+}
+
 function checkPort(port: NetworkPolicyPort, at: PathSegment[], report: DecodeReport): void {
   const inRange = (n: number) => n >= 1 && n <= 65535;
   if (port.protocol !== "TCP" && port.protocol !== "UDP" && port.protocol !== "SCTP") {

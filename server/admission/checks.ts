@@ -1,4 +1,5 @@
 import {
+  checkExceptionWrite,
   checkManagedPolicyChange,
   checkManagedPolicyClaim,
   checkNamespace,
@@ -16,6 +17,8 @@ export interface CheckContext {
   loaded: LoadedConfig;
   facts: ClusterFacts;
   privilegedUsers: readonly string[];
+  /** The time exceptions are judged at (their expiresAt on writes). */
+  now: Date;
 }
 
 export interface ValidateResult extends Verdict {
@@ -38,6 +41,7 @@ function labelled(value: unknown): Labelled | undefined {
 
 const isNetworkPolicy = (r: AdmissionRequest) => r.kind.group === "networking.k8s.io" && r.kind.kind === "NetworkPolicy";
 const isNamespace = (r: AdmissionRequest) => r.kind.group === "" && r.kind.kind === "Namespace";
+const isException = (r: AdmissionRequest) => r.kind.group === "netguard.dev" && r.kind.kind === "GuardrailException";
 
 function inputErrorNotice(kind: string, errors: readonly { path: string; message: string }[]): string {
   const [first] = errors;
@@ -45,7 +49,7 @@ function inputErrorNotice(kind: string, errors: readonly { path: string; message
   return `netguard could not evaluate this ${kind}, it is invalid: ${first?.path}: ${first?.message}${more}`;
 }
 
-/** Everything /validate checks for one request: NetworkPolicy rules, managed-policy protection, Namespace guardrails. */
+/** Everything /validate checks for one request: NetworkPolicy rules, managed-policy protection, Namespace and exception guardrails. */
 export function validateRequest(request: AdmissionRequest, ctx: CheckContext): ValidateResult {
   const { config } = ctx.loaded;
   const result: ValidateResult = { findings: [], notices: [], ruleFailures: [] };
@@ -68,6 +72,8 @@ export function validateRequest(request: AdmissionRequest, ctx: CheckContext): V
       if (evaluation.inputErrors.length > 0) result.notices.push(inputErrorNotice("NetworkPolicy", evaluation.inputErrors));
       for (const failure of evaluation.ruleFailures) result.notices.push(`netguard rule ${failure.rule} failed internally and was skipped`);
     }
+  } else if (isException(request)) {
+    result.findings.push(...checkExceptionWrite(operation, request.object, request.oldObject, userInfo, config, ctx.privilegedUsers, ctx.now));
   } else if (isNamespace(request) && (operation === "CREATE" || operation === "UPDATE")) {
     const ns = labelled(request.object);
     if (ns) result.findings.push(...checkNamespace(ns, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));

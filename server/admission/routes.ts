@@ -10,7 +10,7 @@ import { uncheckedResponse } from "./unchecked.js";
 type Webhook = "validate" | "mutate";
 
 // Metric labels take only these kinds, so a client sending made-up kinds cannot grow the label set.
-const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace", "ConfigMap", "Pod"]);
+const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace", "ConfigMap", "Pod", "GuardrailException"]);
 
 interface Decision {
   response: AdmissionResponse;
@@ -39,7 +39,10 @@ function validate(request: AdmissionRequest, ctx: CheckContext, metrics: Metrics
     metrics.ruleFailures.inc({ rule: failure.rule });
     log.error({ uid: request.uid, rule: failure.rule, error: failure.error }, "rule failed; its findings are missing from this decision");
   }
-  for (const f of result.findings) metrics.findings.inc({ rule: f.rule, action: f.action });
+  for (const f of result.findings) {
+    metrics.findings.inc({ rule: f.rule, action: f.action });
+    if (f.waivedBy) metrics.waivedDenials.inc({ rule: f.rule });
+  }
   const response = decide(request.uid, mode, subjectOf(request), result);
   return { response, decision: outcome(mode, response, result), rules: result.findings.map((f) => f.rule) };
 }
@@ -88,7 +91,7 @@ export function registerAdmissionRoutes(app: FastifyInstance, state: ServerState
     const decide = async (): Promise<Decision> => {
       if (webhook === "validate" && isConfigMapRequest(request)) return validateConfigMap(request);
       if (!loaded) return { response: uncheckedResponse(request.uid, state.configProblems), decision: "unchecked", rules: [] };
-      const ctx: CheckContext = { loaded, facts: state.facts(), privilegedUsers: state.privilegedUsers };
+      const ctx: CheckContext = { loaded, facts: state.facts(), privilegedUsers: state.privilegedUsers, now: new Date() };
       if (webhook === "mutate") return mutate(request, ctx);
       return state.podGuard && isPodCreate(request) ? guardPod(request, state.podGuard, req.log) : validate(request, ctx, metrics, req.log);
     };

@@ -1,5 +1,5 @@
 import type { ObjectRef } from "../../policies/index.js";
-import { canonicalJson, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
+import { canonicalJson, EXCEPTION_API_VERSION, EXCEPTION_KIND, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import type { CheckReport, ReportedFinding } from "./report.js";
 
 export const REPORT_GROUP = "wgpolicyk8s.io";
@@ -9,7 +9,7 @@ export const REPORT_NAME = "netguard";
 export interface PolicyReportResult {
   policy: string;
   rule: string;
-  result: "fail" | "warn" | "error";
+  result: "fail" | "warn" | "error" | "skip";
   severity: "high" | "medium";
   message: string;
   source: string;
@@ -28,21 +28,27 @@ export interface PolicyReport {
   summary: { pass: number; fail: number; warn: number; error: number; skip: number };
 }
 
-const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", Namespace: "v1" };
+const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", Namespace: "v1", GuardrailException: EXCEPTION_API_VERSION };
+
+/** A waived denial is skipped (the exception named in the message); an exception that waives nothing fails. */
+function resultKind(f: ReportedFinding): PolicyReportResult["result"] {
+  if (f.waivedBy) return "skip";
+  return f.action === "deny" || f.object.kind === EXCEPTION_KIND ? "fail" : "warn";
+}
 
 function resultOf(f: ReportedFinding, uid: string | undefined, now: number): PolicyReportResult {
   const ref: ObjectRef = f.object;
   return {
     policy: REPORT_NAME,
     rule: f.rule,
-    result: f.action === "deny" ? "fail" : "warn",
-    severity: f.action === "deny" ? "high" : "medium",
+    result: resultKind(f),
+    severity: f.action === "deny" || f.waivedBy ? "high" : "medium",
     message: `${f.path}: ${f.message}`,
     source: REPORT_NAME,
     scored: true,
     timestamp: { seconds: Math.floor(now / 1000), nanos: 0 },
     resources: [{ apiVersion: API_VERSIONS[ref.kind] ?? "v1", kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(uid ? { uid } : {}) }],
-    properties: { path: f.path, fix: f.fix, certainty: f.certainty },
+    properties: { path: f.path, fix: f.fix, certainty: f.certainty, ...(f.waivedBy ? { waivedBy: f.waivedBy } : {}) },
   };
 }
 
@@ -57,7 +63,7 @@ function report(kind: PolicyReport["kind"], namespace: string | undefined, resul
       fail: results.filter((r) => r.result === "fail").length,
       warn: results.filter((r) => r.result === "warn").length,
       error: results.filter((r) => r.result === "error").length,
-      skip: 0,
+      skip: results.filter((r) => r.result === "skip").length,
     },
   };
 }

@@ -1,20 +1,61 @@
 import type * as k8s from "@kubernetes/client-node";
-import { auditNamespace, namespacesNotLabelledLocal, type LoadedConfig, type Namespace, type NetworkPolicy } from "../../policies/index.js";
+import {
+  auditNamespace,
+  expiredExceptionFindings,
+  namespaceLabelsOf,
+  namespacesNotLabelledLocal,
+  readExceptions,
+  type ClusterFacts,
+  type Finding,
+  type LoadedConfig,
+  type Namespace,
+  type NetworkPolicy,
+} from "../../policies/index.js";
 import { checkObjects, refOf, type CheckReport } from "./report.js";
 
 /** What an audit looks at: every Namespace and every NetworkPolicy of the cluster. */
 export interface ClusterSnapshot {
   namespaces: readonly k8s.V1Namespace[];
   policies: readonly k8s.V1NetworkPolicy[];
+  /** GuardrailExceptions as stored; absent when their CRD is not installed. */
+  exceptions?: readonly unknown[];
+}
+
+/** The audit-only finding on a stored exception netguard cannot read: it waives nothing. */
+export const INVALID_EXCEPTION = "invalid-exception";
+
+/** Findings on the exceptions themselves: expired ones, and stored ones netguard would refuse (they waive nothing). */
+function exceptionFindings(stored: ReturnType<typeof readExceptions>, now: Date): { name: string; finding: Finding }[] {
+  return [
+    ...expiredExceptionFindings(stored.items, now),
+    ...stored.invalid.map((bad) => ({
+      name: bad.name ?? `#${bad.index}`,
+      finding: {
+        rule: INVALID_EXCEPTION,
+        action: "warn",
+        certainty: "provable",
+        path: bad.problems[0]?.path ?? "",
+        message: `GuardrailException ${bad.name ?? `#${bad.index}`} is invalid and waives nothing: ${bad.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}.`,
+        fix: "Correct it (netguard's webhook refuses such a write) or delete it.",
+      } satisfies Finding,
+    })),
+  ];
 }
 
 const withKind = <T extends object>(o: T, apiVersion: string, kind: string): T => ({ apiVersion, kind, ...o });
 
 /** The audit in steps, so that a caller can pause between them. */
-function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: number): Generator<void, CheckReport> {
+function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: number, now: Date): Generator<void, CheckReport> {
   const localNamespaces = new Set(snapshot.namespaces.map((n) => n.metadata?.name ?? ""));
   const { clusterLabel, cluster } = loaded.config;
-  const facts = { origin: "cluster", localNamespaces, namespacesNotLabelledLocal: namespacesNotLabelledLocal(snapshot.namespaces, clusterLabel, cluster.name) } as const;
+  const stored = readExceptions(snapshot.exceptions ?? []);
+  const facts: ClusterFacts = {
+    origin: "cluster",
+    localNamespaces,
+    namespacesNotLabelledLocal: namespacesNotLabelledLocal(snapshot.namespaces, clusterLabel, cluster.name),
+    namespaceLabels: namespaceLabelsOf(snapshot.namespaces),
+    exceptions: { items: stored.items, now },
+  };
   // Objects from a list call carry no kind; the engine expects it.
   const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
   const report: CheckReport = { findings: [], errors: [], objects: 0, skipped: 0 };
@@ -44,6 +85,7 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
     for (const f of auditNamespace(ns, byNamespace.get(ns.metadata.name ?? "") ?? [], loaded.config)) report.findings.push({ ...f, object });
     if (++done % chunk === 0) yield;
   }
+  for (const { name, finding } of exceptionFindings(stored, now)) report.findings.push({ ...finding, object: { kind: "GuardrailException", name } });
   return report;
 }
 
@@ -51,8 +93,8 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
  * The audit of a live cluster: every NetworkPolicy through the same engine as the webhook and
  * `netguard check`, with the real namespace list as cluster facts, plus namespace findings.
  */
-export function auditSnapshot(snapshot: ClusterSnapshot, loaded: LoadedConfig): CheckReport {
-  const steps = auditSteps(snapshot, loaded, Number.MAX_SAFE_INTEGER);
+export function auditSnapshot(snapshot: ClusterSnapshot, loaded: LoadedConfig, now = new Date()): CheckReport {
+  const steps = auditSteps(snapshot, loaded, Number.MAX_SAFE_INTEGER, now);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -63,8 +105,8 @@ export function auditSnapshot(snapshot: ClusterSnapshot, loaded: LoadedConfig): 
  * The same audit, yielding to the event loop every `chunk` objects: in `netguard serve` a scan of
  * thousands of policies must not hold up admission requests for its whole duration.
  */
-export async function auditSnapshotAsync(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk = 250): Promise<CheckReport> {
-  const steps = auditSteps(snapshot, loaded, chunk);
+export async function auditSnapshotAsync(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk = 250, now = new Date()): Promise<CheckReport> {
+  const steps = auditSteps(snapshot, loaded, chunk, now);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;

@@ -2,17 +2,19 @@ import { Command } from "./args.js";
 import type * as k8s from "@kubernetes/client-node";
 import { auditSnapshot } from "../audit/scan.js";
 import { exitCodeOf } from "../audit/report.js";
-import { apiErrorMessage } from "../../kube/client.js";
+import { apiErrorMessage, apiStatus } from "../../kube/client.js";
+import { EXCEPTIONS_PATH } from "../controller/exceptions.js";
 import { listAll } from "../../kube/raw.js";
 import { configFromFlag, parseOutput } from "./check.js";
 import { OUTPUT_FORMATS, printReport } from "./output/print.js";
 
 const USAGE = `usage: netguard audit [--kubeconfig FILE] [--context NAME] [--config FILE] [--output text|json|sarif]
 
-Audits a live cluster from anywhere kubectl works: lists every Namespace and
-NetworkPolicy and runs the same rules as the admission webhook and the
-controller's audit scan, plus the namespace checks (missing or drifted
-baseline policy, missing cluster label). Read-only: it writes nothing.
+Audits a live cluster from anywhere kubectl works: lists every Namespace,
+NetworkPolicy and GuardrailException and runs the same rules as the admission
+webhook and the controller's audit scan (exceptions honoured as they are
+there), plus the namespace checks (missing or drifted baseline policy, missing
+cluster label) and expired or invalid exceptions. Read-only: it writes nothing.
 
 options:
   --kubeconfig FILE   cluster credentials (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
@@ -86,11 +88,19 @@ export async function run(argv: string[]): Promise<number> {
   const started = performance.now();
   let namespaces: k8s.V1Namespace[];
   let policies: k8s.V1NetworkPolicy[];
+  let exceptions: unknown[] | undefined;
   try {
     // Plain JSON as the apiserver sends it (client-node's typed lists rename `from` to `_from`).
     const page = (what: string) => (count: number, done: boolean) => progress.update(`listing ${what}... ${count}`, done);
     namespaces = (await listAll<k8s.V1Namespace>(clients.kc, "/api/v1/namespaces", { limit, onPage: page("namespaces") })).items;
     policies = (await listAll<k8s.V1NetworkPolicy>(clients.kc, "/apis/networking.k8s.io/v1/networkpolicies", { limit, onPage: page("NetworkPolicies") })).items;
+    exceptions = await listAll<unknown>(clients.kc, EXCEPTIONS_PATH, { limit, onPage: page("GuardrailExceptions") }).then(
+      (list) => list.items,
+      (error: unknown) => {
+        if (apiStatus(error) === 404) return undefined; // the CRD is not installed: no exceptions
+        throw error;
+      },
+    );
   } catch (error) {
     progress.done();
     const server = clients.kc.getCurrentCluster()?.server ?? "the cluster";
@@ -98,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   progress.update(`evaluating ${policies.length} NetworkPolicies in ${namespaces.length} namespaces...`, true);
-  const report = auditSnapshot({ namespaces, policies }, loaded);
+  const report = auditSnapshot({ namespaces, policies, ...(exceptions ? { exceptions } : {}) }, loaded);
   progress.done(`audited ${namespaces.length} namespaces and ${policies.length} NetworkPolicies in ${Math.round(performance.now() - started)} ms`);
   printReport(report, output);
   return exitCodeOf(report);

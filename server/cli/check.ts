@@ -1,15 +1,23 @@
 import { Command } from "./args.js";
-import { defaultConfig, type LoadedConfig } from "../../policies/index.js";
+import { defaultConfig, namespaceLabelsOf, type LoadedConfig, type Namespace } from "../../policies/index.js";
 import { formatProblems, loadConfigFile } from "../config/file.js";
 import { expandPaths, readObjects, type SourceObject } from "./documents.js";
 import { printReport, OUTPUT_FORMATS, type OutputFormat } from "./output/print.js";
 import { checkObjects, exitCodeOf } from "../audit/report.js";
+import { readExceptionFiles } from "./exceptions-file.js";
 
-const USAGE = `usage: netguard check [--config FILE] [--output text|json|sarif] PATH...
+const USAGE = `usage: netguard check [--config FILE] [--exceptions PATH]... [--output text|json|sarif] PATH...
 
 Checks NetworkPolicies in files or directories (recursively; YAML or JSON,
 multi-document, kind: List; "-" reads standard input) with the same rules
-the admission webhook runs. Objects of other kinds are skipped.
+the admission webhook runs. Namespace objects among them give their labels
+(for ruleOverrides and exception selectors); other kinds are skipped.
+
+options:
+  -c, --config FILE      GuardrailConfig (default: the built-in single-cluster config)
+  -e, --exceptions PATH  GuardrailExceptions (files or directories), honoured as the
+                         webhook honours them; expired ones waive nothing and are reported
+  -o, --output FMT       text, json or sarif (default text)
 
 Exit status: 0 no denial, 1 at least one finding whose action is deny,
 2 usage, config, parse or input error.
@@ -31,11 +39,18 @@ export function parseOutput(value: string | undefined): OutputFormat | undefined
 
 const command = new Command("check", USAGE);
 
+const isNamespace = (o: unknown): o is Namespace => (o as { apiVersion?: unknown }).apiVersion === "v1" && (o as { kind?: unknown }).kind === "Namespace";
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = command.parse({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: "string", short: "c" }, output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+    options: {
+      config: { type: "string", short: "c" },
+      exceptions: { type: "string", short: "e", multiple: true },
+      output: { type: "string", short: "o" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (typeof parsed === "number") return parsed;
   const { values, positionals } = parsed;
@@ -53,9 +68,17 @@ export async function run(argv: string[]): Promise<number> {
     objects.push(...read.objects);
     problems.push(...read.problems);
   }
+  const now = new Date();
+  const exceptions = await readExceptionFiles(values.exceptions ?? [], loaded, now);
+  const namespaces = objects.map((o) => o.object).filter(isNamespace);
   // Offline: no cluster to establish cluster-state premises from, so they are assumed and the output says so.
-  const report = checkObjects(objects, loaded, { origin: "offline" });
-  report.errors.unshift(...problems.map((p) => ({ source: p.source, line: p.line, message: p.message })));
+  const report = checkObjects(objects, loaded, {
+    origin: "offline",
+    namespaceLabels: namespaceLabelsOf(namespaces),
+    exceptions: { items: exceptions.items, now },
+  });
+  report.errors.unshift(...exceptions.errors, ...problems.map((p) => ({ source: p.source, line: p.line, message: p.message })));
+  report.findings.push(...exceptions.findings);
   printReport(report, output);
   return exitCodeOf(report);
 }

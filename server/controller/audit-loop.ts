@@ -9,6 +9,8 @@ import type { ControllerContext } from "./context.js";
 
 export interface AuditLoopDeps extends ControllerContext {
   custom: k8s.CustomObjectsApi;
+  /** GuardrailExceptions as stored; undefined until their cache has synced (or without their CRD). */
+  exceptions?: () => readonly unknown[] | undefined;
   intervalMs: number;
   /** After a change in the cluster, the next scan runs at most this long afterwards (default min(interval, 10 s)). */
   changeDelayMs?: number;
@@ -127,7 +129,8 @@ export class AuditLoop {
     const { namespaces, policies, metrics, log } = this.deps;
     const started = performance.now();
     const loaded = this.deps.config();
-    const snapshot = { namespaces: namespaces.list(), policies: policies.list() };
+    const stored = this.deps.exceptions?.();
+    const snapshot = { namespaces: namespaces.list(), policies: policies.list(), ...(stored ? { exceptions: stored } : {}) };
     const report = await auditSnapshotAsync(snapshot, loaded);
     const evaluatedMs = performance.now() - started;
     metrics.auditFindings.reset();

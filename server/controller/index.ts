@@ -7,6 +7,7 @@ import { listAll } from "../../kube/raw.js";
 import { AuditLoop } from "./audit-loop.js";
 import { ClusterLabelIndex } from "./cluster-label-index.js";
 import { cniMismatch, detectCni } from "./cni-detection.js";
+import { ExceptionCache } from "./exceptions.js";
 import { BaselineReconciler } from "./baseline-reconciler.js";
 import { watchResource, type WatchedResource } from "./informer.js";
 import { LeaderElector } from "./leader-election.js";
@@ -47,6 +48,8 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
+const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+
 /**
  * The controller half of `netguard serve`. Every replica caches namespaces (the webhook's facts);
  * only the elected leader watches NetworkPolicies, reconciles baselines and audits.
@@ -54,10 +57,13 @@ export interface Controller {
 export function startController(o: ControllerOptions): Controller {
   const { clients, log } = o;
   const names = new Set<string>();
+  /** Each namespace's labels: ruleOverrides and exception selectors are judged against them. */
+  const labels = new Map<string, Readonly<Record<string, string>>>();
   /** Namespaces with a deletionTimestamp: their cleanup is never refused (policies/guardrails.ts). */
   const terminating = new Set<string>();
   const track = (ns: k8s.V1Namespace): void => {
     const name = ns.metadata?.name ?? "";
+    labels.set(name, ns.metadata?.labels ?? {});
     if (ns.metadata?.deletionTimestamp) terminating.add(name);
     else terminating.delete(name);
   };
@@ -72,6 +78,7 @@ export function startController(o: ControllerOptions): Controller {
   let detectedCni: "calico" | "cilium" | undefined;
   // Declared before the watches start so that their restarts can be counted.
   const metrics = controllerMetrics(o.registry, {
+    exceptions: () => exceptions.counts(new Date()),
     cniMismatch: () => cniMismatch(o.config().config.cluster.cni, detectedCni),
     namespaces: () => namespaces.cache.list(),
     config: o.config,
@@ -93,6 +100,10 @@ export function startController(o: ControllerOptions): Controller {
     onList: () => metrics.watchLists.inc({ resource: "namespaces" }),
   });
   const unlabelled = new ClusterLabelIndex(() => namespaces.cache.list());
+  const exceptions = new ExceptionCache(clients.kc, log.child({ informer: "guardrailexceptions" }), {
+    onRestart: () => metrics.watchRestarts.inc({ resource: "guardrailexceptions" }),
+    onChange: () => auditLoop?.changed(),
+  });
   void namespaces.synced.then(() => {
     namespacesSynced = true;
     log.info({ namespaces: names.size }, "namespace cache synced");
@@ -129,6 +140,7 @@ export function startController(o: ControllerOptions): Controller {
   });
   namespaces.cache.on("delete", (ns) => {
     names.delete(ns.metadata?.name ?? "");
+    labels.delete(ns.metadata?.name ?? "");
     unlabelled.remove(ns);
     terminating.delete(ns.metadata?.name ?? "");
     auditLoop?.changed();
@@ -150,6 +162,7 @@ export function startController(o: ControllerOptions): Controller {
       custom: clients.custom,
       namespaces: namespaces.cache,
       policies: watched.cache,
+      exceptions: () => exceptions.stored(),
       config: o.config,
       log: log.child({ component: "audit" }),
       metrics,
@@ -209,15 +222,16 @@ export function startController(o: ControllerOptions): Controller {
 
   return {
     facts: () => {
-      const cni = detectedCni ? { detectedCni } : {};
-      if (!namespacesSynced) return { origin: "cluster", ...cni };
+      const known = { ...(detectedCni ? { detectedCni } : {}), ...optional("exceptions", exceptions.facts(new Date())) };
+      if (!namespacesSynced) return { origin: "cluster", ...known };
       const { config } = o.config();
       return {
         origin: "cluster",
         localNamespaces: names,
+        namespaceLabels: labels,
         terminatingNamespaces: terminating,
         namespacesNotLabelledLocal: unlabelled.view(config.clusterLabel, config.cluster.name),
-        ...cni,
+        ...known,
       };
     },
     synced: namespaces.synced,
@@ -235,7 +249,7 @@ export function startController(o: ControllerOptions): Controller {
       stopping = true;
       await elector.stop();
       unlead();
-      await namespaces.stop();
+      await Promise.all([namespaces.stop(), exceptions.stop()]);
     },
   };
 }

@@ -28,6 +28,8 @@ export interface NamespaceCounts {
   baselineInPlace: () => ((namespace: string) => boolean) | undefined;
   /** Whether cluster.cni contradicts the CNI the cluster's CRDs reveal. */
   cniMismatch: () => boolean;
+  /** GuardrailExceptions by state, from this replica's cache. */
+  exceptions: () => { active: number; expired: number; expiringSoon: number };
 }
 
 /**
@@ -61,6 +63,25 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
     registers: [registry],
     collect() {
       this.set(counts.cniMismatch() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "netguard_exceptions",
+    help: "GuardrailExceptions by state: active (in force) or expired (waives nothing)",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const { active, expired } = counts.exceptions();
+      this.set({ state: "active" }, active);
+      this.set({ state: "expired" }, expired);
+    },
+  });
+  new Gauge({
+    name: "netguard_exceptions_expiring_soon",
+    help: "GuardrailExceptions in force that expire within 7 days",
+    registers: [registry],
+    collect() {
+      this.set(counts.exceptions().expiringSoon);
     },
   });
   return {

@@ -92,7 +92,10 @@ t.test("on a real apiserver", async (t) => {
       ["delete", "networkpolicies", "-n", "default"],
       ["create", "policyreports.wgpolicyk8s.io", "-n", "default"],
       ["list", "policyreports.wgpolicyk8s.io", "-A"],
+      ["get", "clusterpolicyreports.wgpolicyk8s.io"],
       ["update", "clusterpolicyreports.wgpolicyk8s.io"],
+      ["list", "guardrailexceptions.netguard.dev"],
+      ["watch", "guardrailexceptions.netguard.dev"],
       ["create", "leases", "-n", NAMESPACE],
       ["update", "leases/netguard-controller", "-n", NAMESPACE],
       ["get", "secrets/netguard-tls", "-n", NAMESPACE],
@@ -140,7 +143,14 @@ t.test("on a real apiserver", async (t) => {
       ["patch", "secrets/netguard-tls", "-n", NAMESPACE],
       ["patch", "validatingwebhookconfigurations/netguard"],
       ["patch", "mutatingwebhookconfigurations/netguard"],
-    ];
+      ["get", "namespaces"],
+      ["get", "policyreports.wgpolicyk8s.io", "-n", "default"],
+      ["list", "clusterpolicyreports.wgpolicyk8s.io"],
+      ["delete", "clusterpolicyreports.wgpolicyk8s.io"],
+      // netguard reads exceptions and never writes one (only the platform team, through netguard-exception-admin).
+      ["create", "guardrailexceptions.netguard.dev"],
+      ["update", "guardrailexceptions.netguard.dev"],
+      ["delete", "guardrailexceptions.netguard.dev"],
     for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
     for (const ns of ["default", NAMESPACE]) {
       const list = await kubectl(["auth", "can-i", "--list", `--as=${SERVICE_ACCOUNT}`, "-n", ns]);
