@@ -25,7 +25,8 @@ function truncate(text: string, limit = WARNING_LIMIT): string {
   return `${flat.slice(0, cut).replace(/[\s,;:.]+$/, "")}...`;
 }
 
-const summary = (f: Finding): string => `${f.rule} ${f.path}: ${f.message}`;
+// The exception's name comes first: a warning is cut to the apiserver's limit, and a waiver must stay visible.
+const summary = (f: Finding): string => `${f.rule} ${f.path}: ${f.waivedBy ? `waived by GuardrailException ${f.waivedBy}: ` : ""}${f.message}`;
 
 // Audit annotation keys are prefixed "<webhook name>/" by the apiserver, so each must be a qualified name on its own.
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;

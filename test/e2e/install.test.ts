@@ -151,6 +151,7 @@ t.test("on a real apiserver", async (t) => {
       ["create", "guardrailexceptions.netguard.dev"],
       ["update", "guardrailexceptions.netguard.dev"],
       ["delete", "guardrailexceptions.netguard.dev"],
+    ];
     for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
     for (const ns of ["default", NAMESPACE]) {
       const list = await kubectl(["auth", "can-i", "--list", `--as=${SERVICE_ACCOUNT}`, "-n", ns]);

@@ -79,6 +79,10 @@ export async function startNetguardEnv(options: EnvOptions = {}): Promise<Netgua
     const logPath = join(dir, "netguard.log");
     const run = (args: readonly string[], stdin?: string) => kubectl(cluster.kubeconfig, args, stdin);
     await run(["create", "namespace", "netguard-system"]);
+    // netguard's own CRD is part of its base install: every replica caches GuardrailExceptions.
+    const exceptionCrd = await run(["apply", "-f", join(repoRoot, "manifests/base/guardrailexception-crd.yaml")]);
+    if (exceptionCrd.code !== 0) throw new Error(`installing the GuardrailException CRD failed: ${exceptionCrd.stderr}`);
+    await run(["wait", "--for=condition=Established", "--timeout=30s", "crd/guardrailexceptions.netguard.dev"]);
     if (options.policyReportCrds) {
       const crds = await run(["apply", "-f", join(repoRoot, "manifests/crds/policyreports.yaml")]);
       if (crds.code !== 0) throw new Error(`installing the PolicyReport CRDs failed: ${crds.stderr}`);
