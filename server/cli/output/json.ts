@@ -1,7 +1,7 @@
 import type { CheckReport } from "../../audit/report.js";
 import { countActions } from "../../audit/report.js";
 
-/** The JSON contract of DESIGN.md section 6, with the premises behind each provable finding. */
+/** The JSON contract of DESIGN.md section 6, with the premises behind each provable finding and the exception that waived a denial. */
 export function formatJson(report: CheckReport): string {
   const findings = report.findings.map((f) => ({
     rule: f.rule,
@@ -11,6 +11,7 @@ export function formatJson(report: CheckReport): string {
     message: f.message,
     fix: f.fix,
     ...(f.premises ? { premises: f.premises } : {}),
+    ...(f.waivedBy ? { waivedBy: f.waivedBy } : {}),
   }));
   return `${JSON.stringify({ findings, summary: { objects: report.objects, ...countActions(report) } }, null, 2)}\n`;
 }

@@ -51,7 +51,7 @@ export function formatSarif(report: CheckReport, version: string): string {
           level: f.action === "deny" ? "error" : "warning",
           message: { text: `${f.object.namespace ? `${f.object.namespace}/` : ""}${f.object.name} ${f.path}: ${f.message} Fix: ${f.fix}` },
           locations: [location(f)],
-          ...(f.premises ? { properties: { premises: f.premises } } : {}),
+          ...(f.premises || f.waivedBy ? { properties: { ...(f.premises ? { premises: f.premises } : {}), ...(f.waivedBy ? { waivedBy: f.waivedBy } : {}) } } : {}),
         })),
       },
     ],
