@@ -25,7 +25,7 @@ import {
 } from "../../policies/index.js";
 import type { Rule } from "../../policies/rules/rule.js";
 import { repoRoot } from "../helpers/paths.js";
-import { fencedBlocks, parseOne, parseQuotedFinding } from "./markdown.js";
+import { fencedBlocks, parseManifest, parseOne, parseQuotedFinding } from "./markdown.js";
 
 const docs = join(repoRoot, "docs");
 const rulesDir = join(docs, "rules");
@@ -107,7 +107,7 @@ for (const rule of rules) {
     const produced: Finding[] = [];
     for (const block of [...fires, ...passes]) {
       const where = `${rule.id}.md:${block.line} (${block.info})`;
-      const object = parseOne(block.body, where) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+      const object = parseManifest(block.body, where) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
       t.equal(object.apiVersion, "networking.k8s.io/v1", `${where}: apiVersion`);
       t.equal(object.kind, "NetworkPolicy", `${where}: kind`);
       t.type(object.metadata?.name, "string", `${where}: metadata.name`);
@@ -217,7 +217,7 @@ t.test("the validation errors quoted in docs/configuration.md are the ones users
 t.test("the baseline shown in docs/configuration.md is the one netguard builds", async (t) => {
   const blocks = fencedBlocks(readFileSync(join(docs, "configuration.md"), "utf8")).filter((b) => b.info === "yaml baseline");
   t.equal(blocks.length, 1, "one ```yaml baseline block");
-  const shown = parseOne(blocks[0]?.body ?? "", "configuration.md (yaml baseline)") as { metadata?: { namespace?: string } };
+  const shown = parseManifest(blocks[0]?.body ?? "", "configuration.md (yaml baseline)") as { metadata?: { namespace?: string } };
   t.same(shown, buildBaselinePolicy(shown.metadata?.namespace ?? "", defaultConfig().config));
 });
 
@@ -228,4 +228,10 @@ t.test("test/fixtures/background/README.md lists every extracted example", async
   t.ok(files.length > 0, "fixtures exist");
   for (const file of files) t.ok(readme.includes(`\`${file}\``), `README lists ${file}`);
   for (const [, file] of readme.matchAll(/`([\w.-]+\.yaml)`/g)) t.ok(files.includes(file!), `${file} listed in README exists`);
+});
+
+t.test("the README's differential guarantee names the Kubernetes version test/k8s/go.mod builds", async (t) => {
+  const built = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)/m.exec(readFileSync(join(repoRoot, "test/k8s/go.mod"), "utf8"))?.[1];
+  t.ok(built, "go.mod requires k8s.io/kubernetes");
+  t.match(readFileSync(join(repoRoot, "README.md"), "utf8"), `**${built}** (the version \`test/k8s/go.mod\` builds)`);
 });

@@ -1,5 +1,6 @@
 /** Reading the docs' Markdown: fenced blocks, one-document YAML, and quoted findings (```text finding). */
 import { parseAllDocuments } from "yaml";
+import { decodeManifests } from "../../server/cli/kube-yaml.js";
 
 export interface Block {
   /** The info string after the opening fence, e.g. "yaml fires". */
@@ -25,7 +26,7 @@ export function fencedBlocks(markdown: string): Block[] {
   return blocks;
 }
 
-/** Parses exactly one YAML document, failing loudly on syntax errors. */
+/** Parses exactly one YAML document (a GuardrailConfig: netguard reads its config as YAML 1.2), failing loudly on syntax errors. */
 export function parseOne(text: string, where: string): unknown {
   const documents = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(documents) ? documents : [documents];
@@ -57,4 +58,18 @@ export function parseQuotedFinding(block: Block): QuotedFinding {
     message: fields.get("message") ?? "",
     fix: fields.get("fix") ?? "",
   };
+}
+
+/** Kubernetes manifests (one or more documents) read as kubectl reads them, as `netguard check` does; fails loudly. */
+export function parseManifests(text: string, where: string): unknown[] {
+  const { documents, problems } = decodeManifests(text);
+  if (problems.length > 0) throw new Error(`${where}: ${problems.map((p) => `line ${p.line}: ${p.message}`).join("; ")}`);
+  return documents.map((d) => d.value);
+}
+
+/** Exactly one manifest, read as kubectl reads it. */
+export function parseManifest(text: string, where: string): unknown {
+  const objects = parseManifests(text, where);
+  if (objects.length !== 1) throw new Error(`${where}: expected one manifest, found ${objects.length}`);
+  return objects[0];
 }

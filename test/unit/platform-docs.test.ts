@@ -6,10 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
-import { parseAllDocuments } from "yaml";
 import { evaluateNetworkPolicy, loadConfig, namespaceLabelsOf, validateException, type GuardrailException, type Namespace } from "../../policies/index.js";
 import { repoRoot } from "../helpers/paths.js";
-import { fencedBlocks, parseOne, parseQuotedFinding } from "./markdown.js";
+import { fencedBlocks, parseManifest, parseManifests, parseOne, parseQuotedFinding } from "./markdown.js";
 
 const page = readFileSync(join(repoRoot, "docs/platform-teams.md"), "utf8");
 const blocks = fencedBlocks(page);
@@ -23,16 +22,16 @@ const examples = join(repoRoot, "docs/examples");
 t.test("the exception on the page is docs/examples/guardrail-exception.yaml, and valid", async (t) => {
   const block = only("yaml exception");
   t.equal(block.body, readFileSync(join(examples, "guardrail-exception.yaml"), "utf8"));
-  t.same(validateException(parseOne(block.body, "exception"), { maxDays: 90, now: new Date("2027-01-01T00:00:00Z") }).problems, []);
+  t.same(validateException(parseManifest(block.body, "exception"), { maxDays: 90, now: new Date("2027-01-01T00:00:00Z") }).problems, []);
 });
 
 t.test("every quoted finding is what the engine gives, in that namespace at that time", async (t) => {
   const shared = parseOne(readFileSync(join(examples, "multicloud-config.yaml"), "utf8"), "multicloud-config.yaml") as Record<string, unknown>;
   const loaded = loadConfig({ ...shared, ...(parseOne(only("yaml overrides").body, "overrides") as Record<string, unknown>) });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  const namespaces = parseAllDocuments(only("yaml namespaces").body).map((d) => d.toJS() as Namespace);
-  const exception = parseOne(only("yaml exception").body, "exception") as GuardrailException;
-  const policy = parseOne(readFileSync(join(examples, "nat-hidden-policy.yaml"), "utf8"), "policy") as { metadata: Record<string, unknown> };
+  const namespaces = parseManifests(only("yaml namespaces").body, "namespaces") as Namespace[];
+  const exception = parseManifest(only("yaml exception").body, "exception") as GuardrailException;
+  const policy = parseManifest(readFileSync(join(examples, "nat-hidden-policy.yaml"), "utf8"), "policy") as { metadata: Record<string, unknown> };
   const quoted = blocks.filter((b) => b.info.startsWith("text finding "));
   t.equal(quoted.length, 4, "sandbox, prod, waived, expired");
   for (const block of quoted) {
