@@ -106,7 +106,7 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
     }),
     podGuardDecisions: new Counter({
       name: "netguard_pod_guard_decisions_total",
-      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed, not-synced",
+      help: "Pod guard answers (serve --pod-guard): protected, denied, audited, not-applicable, lookup-failed, not-synced, name-taken",
       labelNames: ["decision"],
       registers: [registry],
     }),

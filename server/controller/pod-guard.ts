@@ -66,6 +66,12 @@ export class PodGuard {
         this.seen.set(namespace, Date.now());
         return allow("protected");
       }
+      // Someone else's policy holds the baseline's name: netguard leaves it alone and never creates the baseline
+      // there (netguard_baseline_name_taken), so waiting would never end. Admit, and say why.
+      return allow(
+        "name-taken",
+        `pod-guard: no baseline in ${namespace}: netguard did not make the NetworkPolicy ${name} there and leaves it alone`,
+      );
     } catch (error) {
       if (apiStatus(error) !== 404) {
         this.deps.log.warn({ namespace, err: apiErrorMessage(error) }, "pod guard could not check the baseline; admitting the pod");

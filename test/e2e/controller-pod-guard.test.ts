@@ -93,7 +93,16 @@ t.test("the guard lets pods through where it has nothing to wait for", async (t)
   await sleep(300);
   t.equal((await env.kubectl(["create", "-f", "-"], pod("pg-c", "app"))).code, 0, "an opted-out namespace");
   t.equal((await env.kubectl(["create", "-f", "-"], pod("kube-public", "app"))).code, 0, "an exempt namespace");
+  // The baseline's name taken by a policy netguard did not make: netguard leaves it alone, so waiting would never end.
+  await kubectlOk(env, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "pg-d", labels: { "netguard.dev/baseline": "disabled" } } }));
+  await kubectlOk(env, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "netguard-baseline", namespace: "pg-d" }, spec: { podSelector: {} } }));
+  await kubectlOk(env, ["label", "namespace", "pg-d", "netguard.dev/baseline-"]);
+  await sleep(300);
+  const taken = await env.kubectl(["create", "-f", "-"], pod("pg-d", "app"));
+  t.equal(taken.code, 0, `a namespace whose baseline name is taken: admitted (${taken.stderr})`);
+  t.match(taken.stderr, /Warning: pod-guard: no baseline in pg-d: netguard did not make the NetworkPolicy netguard-baseline there and leaves it alone\n/, "with a warning that says why");
   const m = await metrics();
+  t.ok((metricValue(m, "netguard_pod_guard_decisions_total", 'decision="name-taken"') ?? 0) >= 1, "decisions are counted: name-taken");
   t.ok((metricValue(m, "netguard_pod_guard_decisions_total", 'decision="protected"') ?? 0) >= 1, "decisions are counted: protected");
   t.ok((metricValue(m, "netguard_pod_guard_decisions_total", 'decision="denied"') ?? 0) >= 1, "denied");
   t.ok((metricValue(m, "netguard_pod_guard_decisions_total", 'decision="not-applicable"') ?? 0) >= 1, "not-applicable");

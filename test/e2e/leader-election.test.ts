@@ -124,8 +124,10 @@ t.test("a dead leader's lease is taken within lease duration + one retry period,
     t.comment(`takeover after ${what} died: ${took} ms (lease ${LEASE_SECONDS} s + retry ${RETRY_MS} ms = ${LEASE_SECONDS * 1000 + RETRY_MS} ms)`);
     // The leader's last write may precede the kill by a retry period, and the follower saw it up to one later.
     t.ok(took >= LEASE_SECONDS * 1000 - 2 * RETRY_MS, `${what}: not before its lease could have expired`);
-    // Timed from the leader's clock the takeover would wait for its renewTime, 20 s ahead: this bound sits well between.
-    t.ok(took < LEASE_SECONDS * 1000 + RETRY_MS + 10_000, `${what}: its clock does not delay the takeover`);
+    // Lease duration + one retry period, counted from the last renewal the follower saw (up to a retry period after the
+    // leader's last write), plus 1 s for the apiserver round trips on a loaded machine. Timed from the leader's clock,
+    // the takeover would wait for its renewTime, 20 s ahead.
+    t.ok(took <= LEASE_SECONDS * 1000 + 2 * RETRY_MS + 1000, `${what}: taken within lease duration + one retry period, its clock does not delay it`);
     const stepDown = leader.events.find((e) => !e.leading);
     t.ok(stepDown && stepDown.at <= follower.events[0]!.at, `${what}: the dead leader stepped down before the follower started leading`);
     const spec = await leaseSpec();
