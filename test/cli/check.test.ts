@@ -176,3 +176,42 @@ t.test("SARIF 2.1.0 output for code scanning", async (t) => {
   t.equal(run.results.find((x) => x.ruleId === "ipblock-local-pods")?.level, "warning");
   t.match(deny.properties, { premises: [{ id: "local-pod-ranges-declared:ipv4", status: "holds" }] }, "premises as result properties");
 });
+
+t.test("--exceptions: honoured, expired ones reported, invalid ones and other kinds are input errors with file and line", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "netguard-exceptions-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const day = 86_400_000;
+  const at = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, "Z");
+  const exception = (name: string, expiresAt: string, rules = "[nat-hidden-cidr]") => `apiVersion: netguard.dev/v1alpha1
+kind: GuardrailException
+metadata:
+  name: ${name}
+spec:
+  rules: ${rules}
+  match: {namespaces: [payments]}
+  reason: INC-1
+  owner: platform@example.com
+  expiresAt: "${expiresAt}"
+`;
+  const write = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text);
+    return join(dir, name);
+  };
+  const inForce = await write("in-force.yaml", exception("legacy-vpn", at(7 * day)));
+  const waived = await runCli(["check", ...CONFIG, "-o", "json", "--exceptions", inForce, fx("denied.yaml")]);
+  t.equal(waived.code, 0, waived.stderr);
+  t.match(JSON.parse(waived.stdout).findings, [{ rule: "nat-hidden-cidr", action: "warn", waivedBy: "legacy-vpn", message: /Waived by GuardrailException legacy-vpn until/ }]);
+
+  const expired = await write("expired.yaml", exception("old-vpn", at(-day)));
+  const denied = await runCli(["check", ...CONFIG, "--exceptions", expired, fx("denied.yaml")]);
+  t.equal(denied.code, 1, "an expired exception waives nothing");
+  t.match(denied.stdout, /GuardrailException old-vpn expired at .* and waives nothing/);
+  t.match(denied.stdout, /expired-exception/, "and is reported itself");
+
+  const bad = await write("bad.yaml", `${exception("typo", at(500 * day), "[nat-hiden-cidr]")}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n`);
+  const refused = await runCli(["check", ...CONFIG, "--exceptions", bad, fx("denied.yaml")]);
+  t.equal(refused.code, 2);
+  t.match(refused.stdout, /spec\.rules\[0\] \(line 6\): unknown rule "nat-hiden-cidr"/);
+  t.match(refused.stdout, /spec\.expiresAt \(line 10\): .* is more than 90 days ahead \(exceptions\.maxDays\)/);
+  t.match(refused.stdout, /bad\.yaml:12\)\s+error\s+--exceptions takes GuardrailException objects only, not ConfigMap/);
+});

@@ -116,6 +116,8 @@ rules: [{apiGroups: [netguard.dev], resources: [guardrailexceptions], verbs: [ge
   t.equal(metricValue(metrics, "netguard_exceptions", 'state="active"'), 1);
   t.equal(metricValue(metrics, "netguard_exceptions_expiring_soon"), 1);
   t.ok((metricValue(metrics, "netguard_exception_waived_denials_total", 'rule="nat-hidden-cidr"') ?? 0) >= 1);
+  const audit = await runCli(["audit", "--kubeconfig", env.cluster.kubeconfig, "--config", env.configPath, "-o", "json"]);
+  t.match(findings(audit.stdout).find((f) => f.rule === "nat-hidden-cidr" && f.waivedBy), { action: "warn", waivedBy: "payments-legacy-vpn" }, "netguard audit honours it too");
 });
 
 t.test("after expiresAt the same policy is denied again, everywhere, and the audit reports the expired exception", async (t) => {
@@ -142,6 +144,9 @@ t.test("after expiresAt the same policy is denied again, everywhere, and the aud
   });
   t.equal(cluster.result, "fail");
   t.match(cluster.resources, [{ kind: "GuardrailException", name: "payments-legacy-vpn", apiVersion: "netguard.dev/v1alpha1" }]);
+  const audit = await runCli(["audit", "--kubeconfig", env.cluster.kubeconfig, "--config", env.configPath, "-o", "json"]);
+  t.equal(audit.code, 0, `netguard audit reads the exception from the cluster (a warning: the policy it covered was refused): ${audit.stderr}`);
+  t.ok(findings(audit.stdout).some((f) => f.object.kind === "GuardrailException" && f.rule === "expired-exception"), "and reports it expired");
   const relabelled = await env.kubectl(["label", "guardrailexception", "payments-legacy-vpn", "reviewed=yes"]);
   t.equal(relabelled.code, 0, `an expired exception can still be relabelled: ${relabelled.stderr}`);
   const deleted = await env.kubectl(["delete", "guardrailexception", "payments-legacy-vpn"]);
