@@ -19,6 +19,8 @@ import { kubectlBinary } from "../k8s/kubectl.js";
 import { startNetguardEnv, type NetguardEnv } from "../k8s/netguard-env.js";
 import { generateCorpus, NAMESPACES, type Case } from "./corpus.js";
 import { repoRoot } from "../helpers/paths.js";
+import { httpsGet } from "../helpers/https.js";
+import { metricSum } from "../helpers/prometheus.js";
 
 interface NetguardVerdict {
   accepted: boolean;
@@ -102,6 +104,13 @@ t.test("netguard reads and judges every generated manifest as kubectl and kube-a
   corpus.forEach((c, i) => writeFileSync(files[i]!, c.text));
   const version = JSON.parse((await env.kubectl(["version", "-o", "json"])).stdout) as { serverVersion: { gitVersion: string } };
 
+  const creates = async () =>
+    metricSum((await httpsGet(`${env.url}/metrics`, readFileSync(env.caPath, "utf8"))).body, "netguard_admission_requests_total", [
+      'webhook="validate"',
+      'operation="CREATE"',
+      'kind="NetworkPolicy"',
+    ]);
+  const createsBefore = await creates();
   const started = Date.now();
   // kubectl's reading: what it would send (client dry run, no schema check), and which files it refuses.
   const client = await env.kubectl(["create", "--dry-run=client", "--validate=false", "-o", "json", "-f", manifests]);
@@ -156,6 +165,8 @@ t.test("netguard reads and judges every generated manifest as kubectl and kube-a
     }
   }
   t.equal(createdIndex, created.length, "every accepted manifest was matched with its result line");
+  // Without this, a webhook the apiserver never called would pass the "could not evaluate" check vacuously.
+  t.ok((await creates()) - createsBefore >= created.length, `netguard answered every accepted create (${created.length})`);
   t.comment(
     `kube-apiserver ${version.serverVersion.gitVersion}: ${corpus.length} manifests, ${accepted} accepted, ${corpus.length - accepted} rejected, ` +
       `${disagreements.length} disagreements, ${couldNotEvaluate.length} "could not evaluate" (kubectl runs: ${seconds.toFixed(1)} s)`,
