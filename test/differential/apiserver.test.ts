@@ -179,23 +179,42 @@ t.test("netguard reads and judges every generated manifest as kubectl and kube-a
 /** The policy every UPDATE below replaces (the corpus's default name, in the default namespace). */
 const STORED = `${"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"}metadata: {name: p, labels: {team: a}}\nspec: {podSelector: {}, ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}]}\n`;
 
-t.test("on UPDATE too, the webhook evaluates every update the apiserver accepts", async (t) => {
+t.test("on UPDATE too, netguard validates as the apiserver does and evaluates every update it accepts", async (t) => {
   const updates = join(dir, "updates");
   await import("node:fs/promises").then((fs) => fs.mkdir(updates));
   // Manifests that read as one NetworkPolicy named p in the default namespace: each replaces the stored one.
   const files = generateCorpus().flatMap((c, i) => {
-    const objects = parseObjects(c.text, "corpus").objects.map((o) => o.object as { kind?: unknown; metadata?: Record<string, unknown> } | null);
+    const read = parseObjects(c.text, "corpus");
+    const objects = read.objects.map((o) => o.object as { kind?: unknown; metadata?: Record<string, unknown> } | null);
     const meta = objects[0]?.metadata;
     const replacesStored = objects.length === 1 && objects[0]?.kind === "NetworkPolicy" && meta?.name === "p" && [undefined, null, "", "default"].includes(meta.namespace as never);
     // A resourceVersion or uid of its own is a precondition (a conflict), not validation.
     if (!replacesStored || meta.resourceVersion !== undefined || meta.uid !== undefined) return [];
     const file = join(updates, `${String(i).padStart(4, "0")}.${c.json ? "json" : "yaml"}`);
     writeFileSync(file, c.text);
-    return [{ file, about: c.about }];
+    return [{ file, about: c.about, object: objects[0], readProblems: read.problems.map((p) => ({ path: `line ${p.line}`, message: p.message })) }];
   });
   const stored = join(dir, "stored.yaml");
   writeFileSync(stored, STORED);
   await env.kubectl(["create", "-f", stored]);
+  const old = JSON.parse((await env.kubectl(["get", "networkpolicy", "p", "-n", "default", "-o", "json"])).stdout) as { metadata: Record<string, unknown> };
+  /**
+   * netguard's UPDATE verdict, on the object as the webhook receives it: once decoded, the apiserver's BeforeUpdate
+   * keeps generation and creationTimestamp from the stored object, and its uid when none is given.
+   */
+  const ourUpdate = (object: { metadata?: Record<string, unknown> } | null | undefined) => {
+    const { uid, creationTimestamp, resourceVersion, generation, namespace } = old.metadata;
+    const own = object?.metadata ?? {};
+    const time = own.creationTimestamp;
+    const decodes = {
+      generation: own.generation == null || Number.isInteger(own.generation),
+      // RFC 3339 as Go parses it: a real calendar date (2024-02-30 is refused).
+      creationTimestamp: time == null || (typeof time === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(time) && new Date(time).toISOString().startsWith(time.slice(0, 19))),
+    };
+    const kept = { ...(decodes.generation ? { generation } : {}), ...(decodes.creationTimestamp ? { creationTimestamp } : {}) };
+    const sent = { ...object, metadata: { uid, resourceVersion, ...own, ...kept, namespace } };
+    return validateNetworkPolicy(sent, { operation: "UPDATE", oldObject: old }).errors;
+  };
 
   const output = await kubectlMerged(env.cluster.kubeconfig, ["replace", "--dry-run=server", "-f", updates], dir);
   const lines = output.split("\n");
@@ -214,7 +233,15 @@ t.test("on UPDATE too, the webhook evaluates every update the apiserver accepts"
     warnings = [];
   }
   t.equal(result, accepted.length, "every accepted update was matched with its result line");
-  t.comment(`${files.length} updates of a stored policy, ${accepted.length} accepted, ${couldNotEvaluate.length} "could not evaluate"`);
+  const disagreements = files.flatMap((f) => {
+    const theirs = !mentions(output, f.file);
+    const errors = f.readProblems.length > 0 ? f.readProblems : ourUpdate(f.object);
+    if (theirs === (errors.length === 0)) return [];
+    const why = lines.find((l) => mentions(l, f.file));
+    return [`${f.file.split("/").pop()} (${f.about})\n    apiserver: ${theirs ? "accepted" : `rejected: ${why?.slice(0, 300)}`}\n    netguard:  ${errors.length === 0 ? "accepted" : errors.map((e) => `${e.path}: ${e.message}`).join("; ").slice(0, 300)}`];
+  });
+  t.same(disagreements, [], "netguard's UPDATE validation agrees with the apiserver's on every update");
+  t.comment(`${files.length} updates of a stored policy, ${accepted.length} accepted, ${disagreements.length} disagreements, ${couldNotEvaluate.length} "could not evaluate"`);
   t.same(couldNotEvaluate, [], "the webhook evaluates every update the apiserver accepted");
   t.ok(accepted.length > 100 && files.length - accepted.length > 50, "the updates have plenty of both verdicts");
 });
