@@ -1,7 +1,7 @@
 /** Who may write a GuardrailException, and what a write must hold: the webhook's check on CREATE and UPDATE. */
 import type { GuardrailConfig } from "../config/types.js";
 import { finishesDeletion, isPrivileged, type Deletable, type UserInfo } from "../guardrails.js";
-import type { Finding, GuardrailException } from "../types.js";
+import type { Finding } from "../types.js";
 import { validateException } from "./exception.js";
 
 export const EXCEPTION_GUARDRAIL = "guardrail-exception";
@@ -34,6 +34,6 @@ export function checkExceptionWrite(
     ];
   }
   const stored = operation === "UPDATE" ? validateException(old).exception : undefined;
-  const { problems } = validateException(object, { maxDays: config.exceptions.maxDays, now, ...(stored ? { old: stored as GuardrailException } : {}) });
+  const { problems } = validateException(object, { maxDays: config.exceptions.maxDays, now, ...(stored ? { old: stored } : {}) });
   return problems.map((p) => deny(p.path, `${p.message}.`, "Correct the field; docs/platform-teams.md describes a GuardrailException."));
 }
