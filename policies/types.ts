@@ -134,7 +134,7 @@ export interface ClusterFacts {
   /** Namespaces being deleted (metadata.deletionTimestamp set), from the controller's namespace cache. */
   terminatingNamespaces?: ReadonlySet<string>;
   /** Labels of the local namespaces (the namespace cache, or Namespace objects given to `check`); a missing entry is unknown. */
-  namespaceLabels?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  namespaceLabels?: Pick<ReadonlyMap<string, Readonly<Record<string, string>>>, "get">;
   /** GuardrailExceptions in force or expired, and the time to judge them at; absent: none are known. */
   exceptions?: ExceptionFacts;
 }

@@ -57,13 +57,10 @@ const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Re
 export function startController(o: ControllerOptions): Controller {
   const { clients, log } = o;
   const names = new Set<string>();
-  /** Each namespace's labels: ruleOverrides and exception selectors are judged against them. */
-  const labels = new Map<string, Readonly<Record<string, string>>>();
   /** Namespaces with a deletionTimestamp: their cleanup is never refused (policies/guardrails.ts). */
   const terminating = new Set<string>();
   const track = (ns: k8s.V1Namespace): void => {
     const name = ns.metadata?.name ?? "";
-    labels.set(name, ns.metadata?.labels ?? {});
     if (ns.metadata?.deletionTimestamp) terminating.add(name);
     else terminating.delete(name);
   };
@@ -100,6 +97,13 @@ export function startController(o: ControllerOptions): Controller {
     onList: () => metrics.watchLists.inc({ resource: "namespaces" }),
   });
   const unlabelled = new ClusterLabelIndex(() => namespaces.cache.list());
+  /** Each namespace's labels, read from the cache: ruleOverrides and exception selectors are judged against them. */
+  const labels = {
+    get: (name: string) => {
+      const ns = namespaces.cache.get(name);
+      return ns ? (ns.metadata?.labels ?? {}) : undefined;
+    },
+  };
   const exceptions = new ExceptionCache(clients.kc, log.child({ informer: "guardrailexceptions" }), {
     onRestart: () => metrics.watchRestarts.inc({ resource: "guardrailexceptions" }),
     onChange: () => auditLoop?.changed(),
@@ -140,7 +144,6 @@ export function startController(o: ControllerOptions): Controller {
   });
   namespaces.cache.on("delete", (ns) => {
     names.delete(ns.metadata?.name ?? "");
-    labels.delete(ns.metadata?.name ?? "");
     unlabelled.remove(ns);
     terminating.delete(ns.metadata?.name ?? "");
     auditLoop?.changed();
