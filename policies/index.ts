@@ -24,6 +24,6 @@ export {
 } from "./guardrails.js";
 export { resolveRuleAction, type ResolvedAction } from "./rule-actions.js";
 export { readExceptions, validateException, expiryOf, isExpired, guardrailExceptionSchema, EXCEPTION_API_VERSION, EXCEPTION_KIND, type ExpiryRules } from "./exceptions/exception.js";
-export { applyExceptions, exceptionMatches, expiredExceptionFindings, EXPIRED_EXCEPTION, type PolicyPlace } from "./exceptions/waive.js";
+export { applyExceptions, exceptionMatches, expiredExceptionFindings, invalidExceptionFindings, EXPIRED_EXCEPTION, INVALID_EXCEPTION, type PolicyPlace } from "./exceptions/waive.js";
 export { checkExceptionWrite, EXCEPTION_GUARDRAIL } from "./exceptions/guard.js";
 export type * from "./types.js";

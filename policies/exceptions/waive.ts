@@ -1,7 +1,7 @@
 /** How GuardrailExceptions change findings: the same step for the webhook, the audit scan and `netguard check`. */
 import { matchesLabels } from "../selectors.js";
 import type { ExceptionFacts, Finding, GuardrailException } from "../types.js";
-import { isExpired } from "./exception.js";
+import { isExpired, type InvalidException } from "./exception.js";
 
 /** Where the judged policy lives. `labels` undefined: the namespace's labels are not known. */
 export interface PolicyPlace {
@@ -12,6 +12,8 @@ export interface PolicyPlace {
 
 /** The audit-only finding on an exception whose expiresAt has passed. */
 export const EXPIRED_EXCEPTION = "expired-exception";
+/** The audit-only finding on a stored exception netguard cannot read (written past the CRD's schema): it waives nothing. */
+export const INVALID_EXCEPTION = "invalid-exception";
 
 /** Every field the exception gives must match; a namespaceSelector against unknown labels cannot be told. */
 export function exceptionMatches(exception: GuardrailException, place: PolicyPlace): "yes" | "no" | "unknown" {
@@ -73,4 +75,22 @@ export function expiredExceptionFindings(items: readonly GuardrailException[], n
         fix: `Fix the policies it covered, then delete it (kubectl delete guardrailexception ${exception.metadata.name}); or, if the fix is still under way, have a privileged user set a new expiresAt.`,
       },
     }));
+}
+
+/** One finding per stored exception netguard would refuse, with its name (or its position in the list). */
+export function invalidExceptionFindings(invalid: readonly InvalidException[]): { name: string; finding: Finding }[] {
+  return invalid.map((bad) => {
+    const name = bad.name ?? `#${bad.index}`;
+    return {
+      name,
+      finding: {
+        rule: INVALID_EXCEPTION,
+        action: "warn",
+        certainty: "provable",
+        path: bad.problems[0]?.path ?? "",
+        message: `GuardrailException ${name} is invalid and waives nothing: ${bad.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}.`,
+        fix: "Correct it (netguard's webhook refuses such a write) or delete it.",
+      },
+    };
+  });
 }

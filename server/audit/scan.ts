@@ -2,11 +2,11 @@ import type * as k8s from "@kubernetes/client-node";
 import {
   auditNamespace,
   expiredExceptionFindings,
+  invalidExceptionFindings,
   namespaceLabelsOf,
   namespacesNotLabelledLocal,
   readExceptions,
   type ClusterFacts,
-  type Finding,
   type LoadedConfig,
   type Namespace,
   type NetworkPolicy,
@@ -19,27 +19,6 @@ export interface ClusterSnapshot {
   policies: readonly k8s.V1NetworkPolicy[];
   /** GuardrailExceptions as stored; absent when their CRD is not installed. */
   exceptions?: readonly unknown[];
-}
-
-/** The audit-only finding on a stored exception netguard cannot read: it waives nothing. */
-export const INVALID_EXCEPTION = "invalid-exception";
-
-/** Findings on the exceptions themselves: expired ones, and stored ones netguard would refuse (they waive nothing). */
-function exceptionFindings(stored: ReturnType<typeof readExceptions>, now: Date): { name: string; finding: Finding }[] {
-  return [
-    ...expiredExceptionFindings(stored.items, now),
-    ...stored.invalid.map((bad) => ({
-      name: bad.name ?? `#${bad.index}`,
-      finding: {
-        rule: INVALID_EXCEPTION,
-        action: "warn",
-        certainty: "provable",
-        path: bad.problems[0]?.path ?? "",
-        message: `GuardrailException ${bad.name ?? `#${bad.index}`} is invalid and waives nothing: ${bad.problems.map((p) => `${p.path}: ${p.message}`).join("; ")}.`,
-        fix: "Correct it (netguard's webhook refuses such a write) or delete it.",
-      } satisfies Finding,
-    })),
-  ];
 }
 
 const withKind = <T extends object>(o: T, apiVersion: string, kind: string): T => ({ apiVersion, kind, ...o });
@@ -85,7 +64,7 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
     for (const f of auditNamespace(ns, byNamespace.get(ns.metadata.name ?? "") ?? [], loaded.config)) report.findings.push({ ...f, object });
     if (++done % chunk === 0) yield;
   }
-  for (const { name, finding } of exceptionFindings(stored, now)) report.findings.push({ ...finding, object: { kind: "GuardrailException", name } });
+  for (const { name, finding } of [...expiredExceptionFindings(stored.items, now), ...invalidExceptionFindings(stored.invalid)]) report.findings.push({ ...finding, object: { kind: "GuardrailException", name } });
   return report;
 }
 

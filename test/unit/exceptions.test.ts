@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { parse } from "yaml";
-import { checkExceptionWrite, guardrailExceptionSchema, validateException, type GuardrailException } from "../../policies/index.js";
+import { checkExceptionWrite, guardrailExceptionSchema, invalidExceptionFindings, readExceptions, validateException, type GuardrailException } from "../../policies/index.js";
 import { repoRoot } from "../helpers/paths.js";
 import { evaluate, fixture, ingressFrom, ipBlock, labelledCluster } from "./helpers.js";
 
@@ -119,4 +119,18 @@ t.test("the CRD's schema has the fields of the JSON Schema netguard validates wi
   };
   const jsonSpec = (guardrailExceptionSchema as { properties: { spec: Node } }).properties.spec;
   t.same(shape(crdSpec), shape(jsonSpec));
+});
+
+t.test("stored exceptions netguard cannot read waive nothing and are reported by name, or by position", async (t) => {
+  const { items, invalid } = readExceptions([exception(), exception({ rules: ["nat-hiden-cidr" as never] }, "typo"), { kind: "GuardrailException" }]);
+  t.same(items.map((e) => e.metadata.name), ["payments-legacy-vpn"]);
+  t.same(
+    invalidExceptionFindings(invalid).map(({ name, finding }) => [name, finding.rule, finding.action, finding.path]),
+    [
+      ["typo", "invalid-exception", "warn", "spec.rules[0]"],
+      ["#2", "invalid-exception", "warn", "apiVersion"],
+    ],
+  );
+  t.match(invalidExceptionFindings(invalid)[0]!.finding.message, /^GuardrailException typo is invalid and waives nothing: spec\.rules\[0\]: unknown rule "nat-hiden-cidr"/);
+  t.equal(judged("payments", items.concat()).action, "warn", "the valid one still waives");
 });
