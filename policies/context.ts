@@ -1,4 +1,5 @@
 import type { LoadedConfig } from "./config/load.js";
+import { importPeers } from "./discovery/import.js";
 import { AddressSet } from "./net/address-set.js";
 import { parseCidr, type Cidr } from "./net/cidr.js";
 import { fieldPath } from "./path.js";
@@ -59,5 +60,6 @@ export function buildContext(policy: NetworkPolicy, loaded: LoadedConfig, facts:
       rules.push({ direction: side.direction, path, peersField: side.field, peers, ports: rule.ports ?? [] });
     });
   }
-  return { policy, loaded, topology: loaded.topology, facts, rules, peers: rules.flatMap((r) => r.peers) };
+  const topology = facts.peers ? importPeers(loaded, facts.peers).topology : loaded.topology;
+  return { policy, loaded, topology, facts, rules, peers: rules.flatMap((r) => r.peers) };
 }

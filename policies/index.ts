@@ -27,3 +27,9 @@ export { readExceptions, validateException, expiryOf, isExpired, guardrailExcept
 export { applyExceptions, exceptionMatches, expiredExceptionFindings, invalidExceptionFindings, EXPIRED_EXCEPTION, INVALID_EXCEPTION, type PolicyPlace } from "./exceptions/waive.js";
 export { checkExceptionWrite, EXCEPTION_GUARDRAIL } from "./exceptions/guard.js";
 export type * from "./types.js";
+export { SOURCES, READERS, type RangeKind, type Reading, type SourceId, type SourceInfo } from "./discovery/sources.js";
+export { liveTopology, type LiveRange, type LiveTopology, type SourceState } from "./discovery/live.js";
+export { topologyDrift, TOPOLOGY_DRIFT } from "./discovery/drift.js";
+export { buildDescriptor, liveFromDescriptor, readDescriptor, DESCRIPTOR_CONFIGMAP, DESCRIPTOR_KEY, type ClusterDescriptor, type DescribedCluster } from "./discovery/descriptor.js";
+export { importPeers, readPeerDescriptors, DESCRIPTOR_IMPORT, type PeerDescriptor, type PeerFacts } from "./discovery/import.js";
+export { topologyFindings } from "./discovery/findings.js";

@@ -7,7 +7,8 @@ import type { PolicyContext } from "./context.js";
 import type { AddressSet } from "./net/address-set.js";
 import type { Family } from "./net/cidr.js";
 import { canMatchWithAll, type LabelSelector, type LabelState } from "./selectors.js";
-import type { RemoteRanges } from "./topology.js";
+import { describeObjects, undeclaredLive } from "./discovery/drift.js";
+import type { ImportInfo, RemoteRanges } from "./topology.js";
 import type { PremiseReport } from "./types.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
@@ -99,7 +100,11 @@ export function namedPortsPerEndpoint(ctx: PolicyContext): PremiseReport {
   return { id, status: "unknown", statement, detail: "cluster.cni is generic, so the CNI's named-port semantics are unknown; would deny once cluster.cni declares calico" };
 }
 
-function rangesDeclared(id: string, statement: string, set: AddressSet, family: Family, field: string, what: string): PremiseReport {
+function rangesDeclared(id: string, statement: string, set: AddressSet, family: Family, field: string, what: string, imported?: ImportInfo): PremiseReport {
+  const key = field.slice(field.lastIndexOf(".") + 1);
+  if (imported?.stale && imported.fields.includes(key) && set.families().includes(family)) {
+    return { id, status: "unknown", statement, detail: `${field} comes from a descriptor read ${imported.ageSeconds} s ago (stale after ${imported.maxAgeSeconds} s); would deny once it is read again or \`${field}\` is declared` };
+  }
   if (set.families().includes(family)) return holds(id, statement);
   return { id, status: "unknown", statement, detail: `${field} declares no ${FAMILY_TEXT[family]} range; would deny once \`${field}\` declares the ${FAMILY_TEXT[family]} ${what}` };
 }
@@ -118,7 +123,7 @@ export function remoteRangesDeclared(ctx: PolicyContext, remote: RemoteRanges, k
   const name = remote.remote.name;
   const set = remote[REMOTE_SETS[kind]];
   const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${kind}CIDRs`;
-  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range of ${name}`);
+  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range of ${name}`, remote.imported);
 }
 
 /**
@@ -130,12 +135,37 @@ export function natAddressesDeclared(ctx: PolicyContext, remote: RemoteRanges, d
   const [set, key, kind, what] =
     direction === "ingress" ? ([remote.natSources, "natSourceCIDRs", "nat-source", "NAT source"] as const) : ([remote.exposed, "exposedCIDRs", "exposed", "exposed"] as const);
   const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${key}`;
-  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${what} addresses are declared`, set, family, field, `${what} range of ${name}`);
+  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${what} addresses are declared`, set, family, field, `${what} range of ${name}`, remote.imported);
 }
 
 /** The premises that every address of `range` belongs to no local pod or node, in each family of `range`. */
 export function localAddressesKnown(ctx: PolicyContext, range: AddressSet): PremiseReport[] {
-  return range.families().flatMap((f) => [localRangesDeclared(ctx, "pod", f), localRangesDeclared(ctx, "node", f)]);
+  return [...range.families().flatMap((f) => [localRangesDeclared(ctx, "pod", f), localRangesDeclared(ctx, "node", f)]), ...liveRangesDeclared(ctx, range)];
+}
+
+/**
+ * No address of `range` is in a local range the live cluster uses but the config does not declare (discovered by
+ * the leader: policies/discovery). Without a live topology the declared ranges are taken as they are.
+ */
+export function liveRangesDeclared(ctx: PolicyContext, range: AddressSet): PremiseReport[] {
+  const live = ctx.facts.liveTopology;
+  if (!live) return [];
+  const id = "live-ranges-declared";
+  const statement = "no address here is in a pod, service or node range the live cluster uses and the config does not declare";
+  const hit = undeclaredLive(ctx.loaded.config, live).filter((u) => u.part.overlaps(range));
+  if (hit.length === 0) return [holds(id, statement)];
+  const shown = hit.slice(0, 2).map(({ range: r, part }) => `${part.intersect(range).toCidrs().slice(0, 3).join(", ")} (${r.kind}s, ${describeObjects(r)}), undeclared in cluster.${r.kind}CIDRs`);
+  return [{ id, status: "fails", statement, detail: `the live cluster uses ${shown.join("; ")}${hit.length > 2 ? ` and ${hit.length - 2} more` : ""}; would deny once the config declares them and this block no longer names them` }];
+}
+
+/** A remote whose ranges came from its descriptor: that descriptor was read within its maxAgeSeconds. */
+export function descriptorCurrent(remote: RemoteRanges): PremiseReport[] {
+  const info = remote.imported;
+  if (!info || info.fields.length === 0) return [];
+  const id = `remote-descriptor-current:${remote.remote.name}`;
+  const statement = `${remote.remote.name}'s descriptor, which ${info.fields.join(", ")} come from, is current`;
+  if (!info.stale) return [holds(id, statement)];
+  return [{ id, status: "unknown", statement, detail: `last read ${info.ageSeconds} s ago, more than its maxAgeSeconds ${info.maxAgeSeconds}; would deny once it is read again` }];
 }
 
 type NamespaceLike = { metadata?: { name?: string; labels?: Record<string, string> } };

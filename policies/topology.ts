@@ -4,8 +4,19 @@ import { parseCidr, type Cidr } from "./net/cidr.js";
 
 export type Direction = "ingress" | "egress";
 
+/** Which of a remote's fields came from its published descriptor, and how old that is. */
+export interface ImportInfo {
+  readonly fields: readonly string[];
+  readonly readAt: string;
+  readonly ageSeconds: number;
+  readonly maxAgeSeconds: number;
+  readonly stale: boolean;
+}
+
 export interface RemoteRanges {
   readonly remote: RemoteCluster;
+  /** Set when the remote's descriptor was imported (policies/discovery/import.ts). */
+  readonly imported?: ImportInfo;
   readonly pods: AddressSet;
   readonly services: AddressSet;
   readonly nodes: AddressSet;
@@ -37,7 +48,7 @@ export interface Topology {
 const setOf = (cidrs: readonly string[]): AddressSet =>
   AddressSet.of(cidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined));
 
-function remoteRanges(remote: RemoteCluster): RemoteRanges {
+function remoteRanges(remote: RemoteCluster, imported: ImportInfo | undefined): RemoteRanges {
   const pods = setOf(remote.podCIDRs);
   const services = setOf(remote.serviceCIDRs);
   const nodes = setOf(remote.nodeCIDRs);
@@ -48,6 +59,7 @@ function remoteRanges(remote: RemoteCluster): RemoteRanges {
       : { ingress: remote.snatToNodes ? pods : AddressSet.empty, egress: AddressSet.empty };
   return {
     remote,
+    ...(imported ? { imported } : {}),
     pods,
     services,
     nodes,
@@ -68,12 +80,12 @@ function carriedBy(r: RemoteRanges, d: Direction): AddressSet {
   return d === "ingress" && r.remote.snatToNodes ? r.services.union(r.nodes) : r.all;
 }
 
-export function buildTopology(config: GuardrailConfig): Topology {
+export function buildTopology(config: GuardrailConfig, imported: ReadonlyMap<string, ImportInfo> = new Map()): Topology {
   const pods = setOf(config.cluster.podCIDRs);
   const services = setOf(config.cluster.serviceCIDRs);
   const nodes = setOf(config.cluster.nodeCIDRs);
   const localAll = pods.union(services).union(nodes);
-  const remotes = config.remoteClusters.map(remoteRanges);
+  const remotes = config.remoteClusters.map((r) => remoteRanges(r, imported.get(r.name)));
   const union = (pick: (r: RemoteRanges) => AddressSet): AddressSet =>
     remotes.reduce((acc, r) => acc.union(pick(r)), AddressSet.empty);
   const remoteAll = union((r) => r.all);

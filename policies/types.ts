@@ -1,3 +1,5 @@
+import type { LiveTopology } from "./discovery/live.js";
+import type { PeerFacts } from "./discovery/import.js";
 import type { LabelSelector } from "./selectors.js";
 
 export type RuleId =
@@ -137,6 +139,10 @@ export interface ClusterFacts {
   namespaceLabels?: Pick<ReadonlyMap<string, Readonly<Record<string, string>>>, "get">;
   /** GuardrailExceptions in force or expired, and the time to judge them at; absent: none are known. */
   exceptions?: ExceptionFacts;
+  /** This cluster's ranges as its API shows them (the leader's discovery); absent: not discovered, the declared ranges are taken as they are. */
+  liveTopology?: LiveTopology;
+  /** The remotes' descriptors as last imported; absent: no remote imports one. */
+  peers?: PeerFacts;
 }
 
 /** A waiver of rule denials, cluster-scoped (policies/exceptions/exception.ts validates it). */

@@ -8,7 +8,8 @@ import { catalog, isRuleId } from "./catalog.js";
 import type { ClusterRanges, ConfigProblem, GuardrailConfig, RemoteCluster, RuleActions } from "./types.js";
 
 const RANGE_FIELDS = ["podCIDRs", "serviceCIDRs", "nodeCIDRs"] as const;
-const REMOTE_CIDR_FIELDS = [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const;
+/** Every CIDR list of a cluster, local or remote. */
+const CIDR_FIELDS = [...RANGE_FIELDS, "natSourceCIDRs", "exposedCIDRs"] as const;
 
 /**
  * True for the fields the schema accepted (and the fields inside them). A document that failed the
@@ -30,7 +31,7 @@ function checkCidrs(list: readonly string[], at: PathSegment[], valid: Valid): C
 }
 
 function checkRemote(remote: RemoteCluster, at: PathSegment[], valid: Valid): ConfigProblem[] {
-  const problems = REMOTE_CIDR_FIELDS.flatMap((f) => checkCidrs(remote[f], [...at, f], valid));
+  const problems = CIDR_FIELDS.flatMap((f) => checkCidrs(remote[f], [...at, f], valid));
   if (!valid([...at, "connectivity"])) return problems;
   if (remote.connectivity !== "nat") {
     for (const f of ["natSourceCIDRs", "exposedCIDRs"] as const) {
@@ -52,7 +53,7 @@ function checkCni(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
 }
 
 function checkClusters(config: GuardrailConfig, valid: Valid): ConfigProblem[] {
-  const problems = valid(["cluster"]) ? [...RANGE_FIELDS.flatMap((f) => checkCidrs(config.cluster[f], ["cluster", f], valid)), ...checkCni(config, valid)] : [];
+  const problems = valid(["cluster"]) ? [...CIDR_FIELDS.flatMap((f) => checkCidrs(config.cluster[f], ["cluster", f], valid)), ...checkCni(config, valid)] : [];
   if (!valid(["remoteClusters"])) return problems;
   const names = new Set<string>(valid(["cluster", "name"]) && config.cluster.name !== undefined ? [config.cluster.name] : []);
   config.remoteClusters.forEach((remote, i) => {

@@ -19,6 +19,17 @@ export interface LocalCluster extends ClusterRanges {
   policyScope: PolicyScope;
   /** Filled by loadConfig: cilium when policyScope is cilium-clustermesh, otherwise generic, unless declared. */
   cni: Cni;
+  /** What this cluster's descriptor tells its peers (its NAT gateways, its exposed addresses); no local rule reads them. */
+  natSourceCIDRs: string[];
+  exposedCIDRs: string[];
+}
+
+/** Where a remote's published descriptor is read from (a kubeconfig in a Secret of netguard's namespace). */
+export interface DescriptorSource {
+  secretName: string;
+  key: string;
+  namespace: string;
+  maxAgeSeconds: number;
 }
 
 export interface RemoteCluster extends ClusterRanges {
@@ -28,6 +39,7 @@ export interface RemoteCluster extends ClusterRanges {
   exposedCIDRs: string[];
   snatToNodes: boolean;
   namespaces: string[];
+  descriptorFrom?: DescriptorSource;
 }
 
 export interface PeerPort {

@@ -1,7 +1,7 @@
 import { catalog } from "../config/catalog.js";
 import type { PolicyContext } from "../context.js";
 import type { AddressSet } from "../net/address-set.js";
-import { localAddressesKnown, natAddressesDeclared, remoteRangesDeclared } from "../premises.js";
+import { descriptorCurrent, localAddressesKnown, natAddressesDeclared, remoteRangesDeclared } from "../premises.js";
 import type { Direction, RemoteRanges } from "../topology.js";
 import type { PremiseReport } from "../types.js";
 import { addressAlternative, describeRemoteRanges, peersFieldOf, removePeerAdvice, remotesOverlapping } from "./advice.js";
@@ -60,6 +60,7 @@ export const natHiddenCidr: Rule = {
             ...routedAddressesKnown(ctx, range, peer.direction),
             ...natAddressesKnown(ctx, range, peer.direction),
             ...remotes.flatMap((r) => snatSourcesKnown(ctx, r, range)),
+            ...remotes.flatMap(descriptorCurrent),
           ],
         },
       ];

@@ -28,7 +28,7 @@ export interface PolicyReport {
   summary: { pass: number; fail: number; warn: number; error: number; skip: number };
 }
 
-const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", Namespace: "v1", GuardrailException: EXCEPTION_API_VERSION };
+const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", Namespace: "v1", GuardrailException: EXCEPTION_API_VERSION, GuardrailConfig: EXCEPTION_API_VERSION };
 
 /** A waived denial is skipped (the exception named in the message); an exception that waives nothing fails. */
 function resultKind(f: ReportedFinding): PolicyReportResult["result"] {

@@ -6,7 +6,10 @@ import {
   namespaceLabelsOf,
   namespacesNotLabelledLocal,
   readExceptions,
+  topologyFindings,
   type ClusterFacts,
+  type LiveTopology,
+  type PeerFacts,
   type LoadedConfig,
   type Namespace,
   type NetworkPolicy,
@@ -19,6 +22,10 @@ export interface ClusterSnapshot {
   policies: readonly k8s.V1NetworkPolicy[];
   /** GuardrailExceptions as stored; absent when their CRD is not installed. */
   exceptions?: readonly unknown[];
+  /** This cluster's ranges as its API shows them; absent: not discovered. */
+  liveTopology?: LiveTopology;
+  /** The remotes' imported descriptors. */
+  peers?: PeerFacts;
 }
 
 const withKind = <T extends object>(o: T, apiVersion: string, kind: string): T => ({ apiVersion, kind, ...o });
@@ -34,6 +41,8 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
     namespacesNotLabelledLocal: namespacesNotLabelledLocal(snapshot.namespaces, clusterLabel, cluster.name),
     namespaceLabels: namespaceLabelsOf(snapshot.namespaces),
     exceptions: { items: stored.items, now },
+    ...(snapshot.liveTopology ? { liveTopology: snapshot.liveTopology } : {}),
+    ...(snapshot.peers ? { peers: snapshot.peers } : {}),
   };
   // Objects from a list call carry no kind; the engine expects it.
   const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
@@ -64,6 +73,8 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
     for (const f of auditNamespace(ns, byNamespace.get(ns.metadata.name ?? "") ?? [], loaded.config)) report.findings.push({ ...f, object });
     if (++done % chunk === 0) yield;
   }
+  const config = { kind: "GuardrailConfig", name: cluster.name ?? "netguard" };
+  for (const finding of topologyFindings(loaded, facts)) report.findings.push({ ...finding, object: config });
   for (const { name, finding } of [...expiredExceptionFindings(stored.items, now), ...invalidExceptionFindings(stored.invalid)]) report.findings.push({ ...finding, object: { kind: "GuardrailException", name } });
   return report;
 }

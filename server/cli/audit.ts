@@ -1,11 +1,16 @@
 import { Command } from "./args.js";
 import type * as k8s from "@kubernetes/client-node";
-import { auditSnapshot } from "../audit/scan.js";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { readPeerDescriptors } from "../../policies/index.js";
+import { auditSnapshot, type ClusterSnapshot } from "../audit/scan.js";
+import { discoverOnce } from "../topology/api-sources.js";
+import { PEERS_CONFIGMAP } from "../topology/configmaps.js";
 import { exitCodeOf } from "../audit/report.js";
 import { apiErrorMessage, apiStatus } from "../../kube/client.js";
 import { EXCEPTIONS_PATH } from "../controller/exceptions.js";
-import { listAll } from "../../kube/raw.js";
+import { getJson, listAll } from "../../kube/raw.js";
 import { configFromFlag, parseOutput } from "./check.js";
+import { clusterClients } from "./cluster-access.js";
 import { OUTPUT_FORMATS, printReport } from "./output/print.js";
 
 const USAGE = `usage: netguard audit [--kubeconfig FILE] [--context NAME] [--config FILE] [--output text|json|sarif]
@@ -14,7 +19,10 @@ Audits a live cluster from anywhere kubectl works: lists every Namespace,
 NetworkPolicy and GuardrailException and runs the same rules as the admission
 webhook and the controller's audit scan (exceptions honoured as they are
 there), plus the namespace checks (missing or drifted baseline policy, missing
-cluster label) and expired or invalid exceptions. Read-only: it writes nothing.
+cluster label), expired or invalid exceptions, and topology drift: this
+cluster's ranges as its API shows them (as \`netguard describe-cluster\`)
+against the config, and the remotes' descriptors netguard imported. Read-only:
+it writes nothing.
 
 options:
   --kubeconfig FILE   cluster credentials (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
@@ -22,6 +30,8 @@ options:
   --config FILE       GuardrailConfig (default: the built-in single-cluster config)
   -o, --output FMT    text, json or sarif (default text)
   --page-size N       objects per list call (default 500)
+  --netguard-namespace NS
+                      where netguard keeps the remotes' imported descriptors (default netguard-system)
   -h, --help          show this help
 
 Exit status: 0 no denial, 1 at least one finding whose action is deny,
@@ -50,6 +60,20 @@ class Progress {
 
 const command = new Command("audit", USAGE);
 
+/** The live topology, listed now, and the imports netguard stored (none when it stored none or they cannot be read). */
+async function readTopology(kc: KubeConfig, namespace: string, limit: number): Promise<Pick<ClusterSnapshot, "liveTopology" | "peers">> {
+  const liveTopology = await discoverOnce(kc, limit);
+  try {
+    const cm = await getJson<{ data?: Record<string, string> }>(kc, `/api/v1/namespaces/${namespace}/configmaps/${PEERS_CONFIGMAP}`);
+    const { peers, problems } = readPeerDescriptors(cm.data ?? {});
+    for (const p of problems) process.stderr.write(`netguard audit: ${namespace}/${PEERS_CONFIGMAP} ${p.key}: ${p.message}\n`);
+    return { liveTopology, peers: { items: peers, now: new Date() } };
+  } catch (error) {
+    if (apiStatus(error) !== 404) process.stderr.write(`netguard audit: cannot read the imported descriptors (${apiErrorMessage(error)}); remotes' descriptors are left out\n`);
+    return { liveTopology };
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const parsed = command.parse({
     args: argv,
@@ -60,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       config: { type: "string", short: "c" },
       output: { type: "string", short: "o" },
       "page-size": { type: "string", default: "500" },
+      "netguard-namespace": { type: "string", default: "netguard-system" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -72,23 +97,15 @@ export async function run(argv: string[]): Promise<number> {
   const loaded = await configFromFlag(values.config);
   if (!loaded) return 2;
 
-  const { loadKubeConfig, kubeClients } = await import("../../kube/client.js");
-  let clients;
-  try {
-    const kc = loadKubeConfig(values.kubeconfig);
-    if (values.context) kc.setCurrentContext(values.context);
-    if (!kc.getCurrentCluster()) throw new Error(values.context ? `no cluster for context "${values.context}"` : "no current cluster in the kubeconfig");
-    clients = kubeClients(kc);
-  } catch (error) {
-    process.stderr.write(`netguard audit: cannot load cluster credentials: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
-  }
+  const clients = await clusterClients("audit", values);
+  if (!clients) return 2;
 
   const progress = new Progress();
   const started = performance.now();
   let namespaces: k8s.V1Namespace[];
   let policies: k8s.V1NetworkPolicy[];
   let exceptions: unknown[] | undefined;
+  let topology: Pick<ClusterSnapshot, "liveTopology" | "peers">;
   try {
     // Plain JSON as the apiserver sends it (client-node's typed lists rename `from` to `_from`).
     const page = (what: string) => (count: number, done: boolean) => progress.update(`listing ${what}... ${count}`, done);
@@ -101,6 +118,8 @@ export async function run(argv: string[]): Promise<number> {
         throw error;
       },
     );
+    progress.update("discovering the cluster's ranges...", true);
+    topology = await readTopology(clients.kc, values["netguard-namespace"], limit);
   } catch (error) {
     progress.done();
     const server = clients.kc.getCurrentCluster()?.server ?? "the cluster";
@@ -108,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   progress.update(`evaluating ${policies.length} NetworkPolicies in ${namespaces.length} namespaces...`, true);
-  const report = auditSnapshot({ namespaces, policies, ...(exceptions ? { exceptions } : {}) }, loaded);
+  const report = auditSnapshot({ namespaces, policies, ...(exceptions ? { exceptions } : {}), ...topology }, loaded);
   progress.done(`audited ${namespaces.length} namespaces and ${policies.length} NetworkPolicies in ${Math.round(performance.now() - started)} ms`);
   printReport(report, output);
   return exitCodeOf(report);

@@ -10,6 +10,7 @@ const subcommands: Record<string, Subcommand> = {
   check: { summary: "check NetworkPolicy files offline (CI)", load: () => import("./check.js") },
   audit: { summary: "audit a live cluster's Namespaces and NetworkPolicies (read-only)", load: () => import("./audit.js") },
   serve: { summary: "run the admission webhook server (HTTPS)", load: () => import("./serve.js") },
+  "describe-cluster": { summary: "print this cluster as a remoteClusters[] entry for its peers (read-only)", load: () => import("./describe-cluster.js") },
   certs: { summary: "generate a CA, a serving certificate and the webhook configurations", load: () => import("./certs.js") },
 };
 

@@ -28,6 +28,8 @@ options:
   --lease-namespace NS    namespace of the leader-election Lease (default: $POD_NAMESPACE or netguard-system)
   --lease-duration SECS   leader-election lease duration: how long a dead leader blocks takeover (default 15)
   --audit-interval SECS   seconds between audit scans of the cluster (default 300)
+  --descriptor-refresh SECS
+                          seconds between reads of each remote's descriptor (remoteClusters[].descriptorFrom, default 60)
   --pod-guard             refuse Pods in a namespace whose baseline policy is not in place yet (with a
                           message to retry); needs the Pod webhook too (docs/controller.md)
   --privileged-user NAME  another username allowed to change reserved labels and managed policies (repeatable)
@@ -48,6 +50,7 @@ const options = {
   "lease-namespace": { type: "string", default: process.env.POD_NAMESPACE ?? "netguard-system" },
   "lease-duration": { type: "string", default: "15" },
   "audit-interval": { type: "string", default: "300" },
+  "descriptor-refresh": { type: "string", default: "60" },
   "privileged-user": { type: "string", multiple: true },
   "pod-guard": { type: "boolean", default: false },
   "log-level": { type: "string", default: "info" },
@@ -82,6 +85,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const auditSeconds = Number(values["audit-interval"]);
   if (!(auditSeconds > 0)) return usageError(`--audit-interval must be a positive number of seconds, got "${values["audit-interval"]}"`);
+  const descriptorSeconds = Number(values["descriptor-refresh"]);
+  if (!(descriptorSeconds > 0)) return usageError(`--descriptor-refresh must be a positive number of seconds, got "${values["descriptor-refresh"]}"`);
 
   const leaseSeconds = Number(values["lease-duration"]);
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1) return usageError(`--lease-duration must be a whole number of seconds >= 1, got "${values["lease-duration"]}"`);
@@ -143,6 +148,7 @@ export async function run(argv: string[]): Promise<number> {
           leaseDurationSeconds: leaseSeconds,
           podGuard: values["pod-guard"],
           auditIntervalMs: auditSeconds * 1000,
+          descriptorRefreshMs: descriptorSeconds * 1000,
         });
       };
       if (server.state.config) launchController();

@@ -1,5 +1,5 @@
 import type * as k8s from "@kubernetes/client-node";
-import type { ObjectRef } from "../../policies/index.js";
+import type { ClusterFacts, ObjectRef } from "../../policies/index.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import { buildPolicyReports, REPORT_GROUP, REPORT_NAME, REPORT_VERSION, sameResults, type PolicyReport } from "../audit/policy-reports.js";
 import type { CheckReport } from "../audit/report.js";
@@ -11,6 +11,8 @@ export interface AuditLoopDeps extends ControllerContext {
   custom: k8s.CustomObjectsApi;
   /** GuardrailExceptions as stored; undefined until their cache has synced (or without their CRD). */
   exceptions?: () => readonly unknown[] | undefined;
+  /** This cluster's live topology and the peers' descriptors, as every replica reads them. */
+  topology?: () => Pick<ClusterFacts, "liveTopology" | "peers">;
   intervalMs: number;
   /** After a change in the cluster, the next scan runs at most this long afterwards (default min(interval, 10 s)). */
   changeDelayMs?: number;
@@ -130,7 +132,7 @@ export class AuditLoop {
     const started = performance.now();
     const loaded = this.deps.config();
     const stored = this.deps.exceptions?.();
-    const snapshot = { namespaces: namespaces.list(), policies: policies.list(), ...(stored ? { exceptions: stored } : {}) };
+    const snapshot = { namespaces: namespaces.list(), policies: policies.list(), ...(stored ? { exceptions: stored } : {}), ...this.deps.topology?.() };
     const report = await auditSnapshotAsync(snapshot, loaded);
     const evaluatedMs = performance.now() - started;
     metrics.auditFindings.reset();

@@ -1,7 +1,7 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import { baselineDrifted, buildBaselinePolicy, isManagedPolicy, type ClusterFacts, type LoadedConfig, type NetworkPolicy } from "../../policies/index.js";
+import { baselineDrifted, buildBaselinePolicy, isManagedPolicy, topologyFindings, type ClusterFacts, type LoadedConfig, type NetworkPolicy } from "../../policies/index.js";
 import type { KubeClients } from "../../kube/client.js";
 import { listAll } from "../../kube/raw.js";
 import { AuditLoop } from "./audit-loop.js";
@@ -10,6 +10,9 @@ import { cniMismatch, detectCni } from "./cni-detection.js";
 import { ExceptionCache } from "./exceptions.js";
 import { BaselineReconciler } from "./baseline-reconciler.js";
 import { watchResource, type WatchedResource } from "./informer.js";
+import { PeerImporter } from "./peer-import.js";
+import { TopologyDiscovery } from "./topology-discovery.js";
+import { TopologyStore } from "./topology-store.js";
 import { LeaderElector } from "./leader-election.js";
 import { controllerMetrics } from "./metrics.js";
 import { PodGuard, type PodGuardVerdict } from "./pod-guard.js";
@@ -30,6 +33,10 @@ export interface ControllerOptions {
   resyncIntervalMs?: number;
   /** Refuse Pods in namespaces whose baseline is not in place yet (`serve --pod-guard`). */
   podGuard?: boolean;
+  /** Every remote's descriptor is read this often (`serve --descriptor-refresh`). */
+  descriptorRefreshMs?: number;
+  /** Which topology sources are served is re-checked this often. */
+  topologyRefreshMs?: number;
 }
 
 export interface Controller {
@@ -42,6 +49,8 @@ export interface Controller {
   configChanged(): void;
   /** The running audit loop while leading (tests and `netguard audit` use it). */
   audit(): AuditLoop | undefined;
+  /** The leader's topology discovery (tests and the bench wait on it). */
+  discovery(): TopologyDiscovery | undefined;
   reconciler(): BaselineReconciler | undefined;
   /** The pod guard's verdict for a Pod CREATE in `namespace`; undefined when the guard is off. */
   podGuard?: (namespace: string | undefined) => Promise<PodGuardVerdict>;
@@ -68,6 +77,8 @@ export function startController(o: ControllerOptions): Controller {
   let reconciler: BaselineReconciler | undefined;
   let auditLoop: AuditLoop | undefined;
   let policies: WatchedResource<k8s.V1NetworkPolicy> | undefined;
+  let discovery: TopologyDiscovery | undefined;
+  let importer: PeerImporter | undefined;
   /** Leading and both caches synced: decisions made from the caches are sound. */
   let ready = false;
   let resyncTimer: NodeJS.Timeout | undefined;
@@ -76,6 +87,18 @@ export function startController(o: ControllerOptions): Controller {
   // Declared before the watches start so that their restarts can be counted.
   const metrics = controllerMetrics(o.registry, {
     exceptions: () => exceptions.counts(new Date()),
+    topology: () => {
+      const now = new Date();
+      const facts = topologyFacts(now);
+      return {
+        ranges: facts.liveTopology?.ranges,
+        drift: topologyFindings(o.config(), facts),
+        descriptorAges: o.config().config.remoteClusters.filter((r) => r.descriptorFrom).map((r) => {
+          const readAt = topology.storedPeers().get(r.name)?.readAt;
+          return [r.name, readAt === undefined ? undefined : Math.max(0, (now.getTime() - Date.parse(readAt)) / 1000)] as const;
+        }),
+      };
+    },
     cniMismatch: () => cniMismatch(o.config().config.cluster.cni, detectedCni),
     namespaces: () => namespaces.cache.list(),
     config: o.config,
@@ -108,6 +131,15 @@ export function startController(o: ControllerOptions): Controller {
     onRestart: () => metrics.watchRestarts.inc({ resource: "guardrailexceptions" }),
     onChange: () => auditLoop?.changed(),
   });
+  /** Every replica reads the topology the leader publishes: the same facts on every replica. */
+  const topology = new TopologyStore(clients.kc, o.leaseNamespace, log.child({ informer: "topology-configmaps" }), {
+    onRestart: () => metrics.watchRestarts.inc({ resource: "configmaps" }),
+    onChange: () => auditLoop?.changed(),
+  });
+  const topologyFacts = (now: Date): Pick<ClusterFacts, "liveTopology" | "peers"> => ({
+    ...optional("liveTopology", topology.liveTopology()),
+    ...optional("peers", topology.peerFactsAt(now)),
+  });
   void namespaces.synced.then(() => {
     namespacesSynced = true;
     log.info({ namespaces: names.size }, "namespace cache synced");
@@ -135,6 +167,7 @@ export function startController(o: ControllerOptions): Controller {
     track(ns);
     reconciler?.namespaceSeen(ns.metadata?.name ?? "");
     auditLoop?.changed();
+    discovery?.changed();
   });
   namespaces.cache.on("update", (ns) => {
     unlabelled.upsert(ns);
@@ -147,6 +180,7 @@ export function startController(o: ControllerOptions): Controller {
     unlabelled.remove(ns);
     terminating.delete(ns.metadata?.name ?? "");
     auditLoop?.changed();
+    discovery?.changed();
   });
 
   const lead = (): void => {
@@ -161,11 +195,33 @@ export function startController(o: ControllerOptions): Controller {
     const watched = policies;
     reconciler = new BaselineReconciler({ core: clients.core, networking: clients.networking, namespaces: namespaces.cache, policies: watched.cache, config: o.config, log: log.child({ component: "baseline" }), metrics });
     const r = reconciler;
+    discovery = new TopologyDiscovery({
+      kc: clients.kc,
+      core: clients.core,
+      namespace: o.leaseNamespace,
+      config: o.config,
+      namespaceNames: () => [...names],
+      log: log.child({ component: "topology" }),
+      metrics,
+      ...optional("refreshMs", o.topologyRefreshMs),
+    });
+    void discovery.start();
+    importer = new PeerImporter({
+      core: clients.core,
+      namespace: o.leaseNamespace,
+      config: o.config,
+      stored: () => topology.storedPeers(),
+      log: log.child({ component: "descriptor-import" }),
+      metrics,
+      ...optional("refreshMs", o.descriptorRefreshMs),
+    });
+    importer.start();
     auditLoop = new AuditLoop({
       custom: clients.custom,
       namespaces: namespaces.cache,
       policies: watched.cache,
       exceptions: () => exceptions.stored(),
+      topology: () => topologyFacts(new Date()),
       config: o.config,
       log: log.child({ component: "audit" }),
       metrics,
@@ -198,6 +254,10 @@ export function startController(o: ControllerOptions): Controller {
     clearInterval(resyncTimer);
     reconciler?.stop();
     auditLoop?.stop();
+    void discovery?.stop();
+    importer?.stop();
+    discovery = undefined;
+    importer = undefined;
     void policies?.stop();
     reconciler = undefined;
     auditLoop = undefined;
@@ -225,7 +285,8 @@ export function startController(o: ControllerOptions): Controller {
 
   return {
     facts: () => {
-      const known = { ...(detectedCni ? { detectedCni } : {}), ...optional("exceptions", exceptions.facts(new Date())) };
+      const now = new Date();
+      const known = { ...(detectedCni ? { detectedCni } : {}), ...optional("exceptions", exceptions.facts(now)), ...topologyFacts(now) };
       if (!namespacesSynced) return { origin: "cluster", ...known };
       const { config } = o.config();
       return {
@@ -241,18 +302,21 @@ export function startController(o: ControllerOptions): Controller {
     isLeader: () => elector.isLeader,
     configChanged: () => {
       reportCni();
+      discovery?.changed();
+      void importer?.trigger();
       if (!ready) return; // the backfill after sync reads the new config anyway
       reconciler?.enqueueAll();
       void auditLoop?.trigger();
     },
     audit: () => auditLoop,
+    discovery: () => discovery,
     reconciler: () => reconciler,
     ...(guard ? { podGuard: (namespace: string | undefined) => guard.check(namespace) } : {}),
     stop: async () => {
       stopping = true;
       await elector.stop();
       unlead();
-      await Promise.all([namespaces.stop(), exceptions.stop()]);
+      await Promise.all([namespaces.stop(), exceptions.stop(), topology.stop()]);
     },
   };
 }

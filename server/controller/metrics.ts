@@ -15,6 +15,19 @@ export interface ControllerMetrics {
   podGuardDecisions: Counter<"decision">;
   isLeader: Gauge;
   baselineNameTaken: Gauge;
+  topologyDiscoverySeconds: Histogram;
+  topologyPublishErrors: Counter;
+  descriptorImportFailures: Counter<"remote">;
+}
+
+/** The topology as this replica knows it, for the gauges. */
+export interface TopologyCounts {
+  /** Live ranges by kind and source; undefined before the descriptor is read. */
+  ranges: readonly { kind: string; source: string }[] | undefined;
+  /** Drift and import findings by config field. */
+  drift: readonly { path: string }[];
+  /** Seconds since each imported remote's descriptor was last read (undefined: never). */
+  descriptorAges: readonly (readonly [string, number | undefined])[];
 }
 
 export interface NamespaceCounts {
@@ -30,6 +43,7 @@ export interface NamespaceCounts {
   cniMismatch: () => boolean;
   /** GuardrailExceptions by state, from this replica's cache. */
   exceptions: () => { active: number; expired: number; expiringSoon: number };
+  topology: () => TopologyCounts;
 }
 
 /**
@@ -84,7 +98,50 @@ export function controllerMetrics(registry: Registry, counts: NamespaceCounts): 
       this.set(counts.exceptions().expiringSoon);
     },
   });
+  new Gauge({
+    name: "netguard_topology_drift",
+    help: "Topology drift: live ranges the config does not declare, declared ranges no authoritative source holds, conflicts with imported descriptors; by config field",
+    labelNames: ["field"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const byField = new Map<string, number>();
+      for (const { path } of counts.topology().drift) {
+        const field = path.replace(/\[\d+\]$/, "");
+        byField.set(field, (byField.get(field) ?? 0) + 1);
+      }
+      for (const [field, n] of byField) this.set({ field }, n);
+    },
+  });
+  new Gauge({
+    name: "netguard_topology_ranges",
+    help: "Ranges discovered from the cluster's API (merged per source), by kind and source",
+    labelNames: ["kind", "source"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of counts.topology().ranges ?? []) this.inc({ kind: r.kind, source: r.source });
+    },
+  });
+  new Gauge({
+    name: "netguard_descriptor_age_seconds",
+    help: "Seconds since each remote's descriptor was last read (remoteClusters[].descriptorFrom); absent until the first read",
+    labelNames: ["remote"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [remote, age] of counts.topology().descriptorAges) if (age !== undefined) this.set({ remote }, age);
+    },
+  });
   return {
+    topologyDiscoverySeconds: new Histogram({
+      name: "netguard_topology_discovery_seconds",
+      help: "Time to compute this cluster's descriptor from the caches (the leader, after a change)",
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    topologyPublishErrors: new Counter({ name: "netguard_topology_publish_errors_total", help: "Failed writes of the cluster descriptor ConfigMap", registers: [registry] }),
+    descriptorImportFailures: new Counter({ name: "netguard_descriptor_import_failures_total", help: "Failed reads of a remote's descriptor", labelNames: ["remote"], registers: [registry] }),
     reconcileErrors: new Counter({ name: "netguard_reconcile_errors_total", help: "Baseline reconciles that failed and were retried with backoff", registers: [registry] }),
     baselineWrites: new Counter({ name: "netguard_baseline_writes_total", help: "Baseline policies created, repaired or deleted, and cluster labels backfilled", labelNames: ["action"], registers: [registry] }),
     baselineLatency: new Histogram({

@@ -55,7 +55,7 @@ async function makePki(dir: string): Promise<void> {
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 -out apiserver.crt -extfile <(printf '%s\\n' \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc" \
+      "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.12.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc" \
       "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth") 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=netguard-admin" 2>/dev/null
     openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 -out admin.crt -extfile <(printf '%s\\n' \
@@ -215,7 +215,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
     "--service-account-issuer=https://kubernetes.default.svc",
     `--service-account-key-file=${join(pki, "sa.pub")}`,
     `--service-account-signing-key-file=${join(pki, "sa.key")}`,
-    "--service-cluster-ip-range=10.0.0.0/24",
+    // The multicloud fixture's cluster.serviceCIDRs: the default ServiceCIDR the apiserver makes agrees with the config.
+    "--service-cluster-ip-range=10.12.0.0/20",
     "--allow-privileged=true",
     "--disable-admission-plugins=ServiceAccount",
     "--endpoint-reconciler-type=none",
