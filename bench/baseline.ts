@@ -3,29 +3,15 @@
  * (webhooks and controller, test/k8s/netguard-env.ts): from the create call returning to the baseline
  * NetworkPolicy arriving on a watch. Then many namespaces, for the controller's catch-up and its RSS.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { request } from "node:https";
+import { readFileSync } from "node:fs";
 import { startNetguardEnv } from "../test/k8s/netguard-env.js";
 import { expectStatus, kubeClient, type Kube } from "./lib/kube.js";
 import { fmt, percentile, table } from "./lib/report.js";
-import { rssMiB } from "./lib/server.js";
+import { heap, rssMiB, servePid } from "./lib/server.js";
 
 const ONE_BY_ONE = Number(process.env.NETGUARD_BENCH_NAMESPACES_TIMED ?? 100);
 const CACHED = Number(process.env.NETGUARD_BENCH_NAMESPACES ?? 10_000);
 const BASELINE = "netguard-baseline";
-
-/** The `netguard serve` process of this environment, found by its unique config path. */
-function servePid(configPath: string): number {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (argv.includes("serve") && argv.includes(configPath)) return Number(pid);
-    } catch {
-      /* gone */
-    }
-  }
-  throw new Error("netguard serve process not found");
-}
 
 /** Resolves with the ms from call to the baseline being seen, per namespace. */
 function baselineWaiter(kube: Kube) {
@@ -39,22 +25,6 @@ function baselineWaiter(kube: Kube) {
   });
   const until = (ns: string) => (seen.has(ns) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(ns, resolve)));
   return { seen, until, stop: () => watch.stop() };
-}
-
-/** V8 heap figures from netguard's own /metrics. */
-function heap(url: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(`${url}/metrics`, { ca }, (res) => {
-      let text = "";
-      res.on("data", (c: Buffer) => (text += c.toString()));
-      res.on("end", () => {
-        const mib = (name: string) => fmt(Number(text.match(new RegExp(`^netguard_${name} (\\S+)`, "m"))?.[1]) / 2 ** 20, 0);
-        resolve(`${mib("nodejs_heap_size_used_bytes")} MiB used of ${mib("nodejs_heap_size_total_bytes")} MiB, external ${mib("nodejs_external_memory_bytes")} MiB`);
-      });
-    })
-      .on("error", reject)
-      .end();
-  });
 }
 
 const createNamespace = (kube: Kube, name: string) => expectStatus(kube.call("POST", "/api/v1/namespaces", { metadata: { name } }), `namespace ${name}`);

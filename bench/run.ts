@@ -1,10 +1,11 @@
 /**
  * `make bench`: prints the figures of DESIGN.md §8 as markdown (copied into bench/RESULTS.md).
- * Parts can be picked: node --import tsx bench/run.ts [webhook] [apiserver] [engine] [baseline]
+ * Parts can be picked: node --import tsx bench/run.ts [webhook] [apiserver] [engine] [baseline] [topology]
  */
 import { apiserverBench } from "./apiserver.js";
 import { baselineBench } from "./baseline.js";
 import { engineBench } from "./engine.js";
+import { topologyBench } from "./topology.js";
 import { machine, section } from "./lib/report.js";
 import { webhookBench } from "./webhook.js";
 
@@ -12,6 +13,7 @@ const parts: Record<string, { title: string; run: () => Promise<void> }> = {
   webhook: { title: "Webhook alone (HTTPS keep-alive, server in its own process)", run: webhookBench },
   apiserver: { title: "Through the real kube-apiserver: create NetworkPolicy", run: apiserverBench },
   engine: { title: "Engine: audit scaling", run: engineBench },
+  topology: { title: "Topology discovery at 5,000 Nodes (real kube-apiserver, netguard serve with the controller)", run: topologyBench },
   baseline: { title: "Namespace created → baseline present (real kube-apiserver, netguard serve with the controller)", run: baselineBench },
 };
 

@@ -1,6 +1,6 @@
 /** The compiled `netguard serve` in its own process, with real certificates, for the benchmarks and the soak. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { writeCertFiles } from "../../certs/files.js";
 import { generateCA, generateServingCert, type CertKeyPair } from "../../certs/generate.js";
 import { freePort } from "../../test/k8s/cluster.js";
 import { ROOT } from "./fixtures.js";
+import { fmt } from "./report.js";
 
 export const CLI = join(ROOT, "dist/server/cli/main.js");
 
@@ -130,4 +131,33 @@ export async function startServe(o: ServeOptions): Promise<ServeChild> {
 export async function tempDir(prefix: string): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The `netguard serve` process of this environment, found by its unique config path. */
+export function servePid(configPath: string): number {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (argv.includes("serve") && argv.includes(configPath)) return Number(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error("netguard serve process not found");
+}
+
+/** V8 heap figures from netguard's own /metrics. */
+export function heap(url: string, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    request(`${url}/metrics`, { ca }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => (text += c.toString()));
+      res.on("end", () => {
+        const mib = (name: string) => fmt(Number(text.match(new RegExp(`^netguard_${name} (\\S+)`, "m"))?.[1]) / 2 ** 20, 0);
+        resolve(`${mib("nodejs_heap_size_used_bytes")} MiB used of ${mib("nodejs_heap_size_total_bytes")} MiB, external ${mib("nodejs_external_memory_bytes")} MiB`);
+      });
+    })
+      .on("error", reject)
+      .end();
+  });
 }

@@ -84,6 +84,7 @@ t.test("the Deployment's command line, as netguard's ServiceAccount", async (t) 
   }, 30_000);
   t.ok(holder, `leader: ${holder}`);
   await waitFor("the audit's reports", async () => (await kubectl(["get", "policyreports,clusterpolicyreports", "-A", "-o", "name"])).stdout.trim(), 30_000);
+  await waitFor("the cluster descriptor, published as the ServiceAccount", async () => (await kubectl(["get", "configmap", "netguard-cluster-descriptor", "-n", NAMESPACE])).code === 0, 30_000);
 
   // Enforce mode makes the leader write: baselines and cluster labels. No pod answers the Service-mode
   // webhooks here, so they go first (as when breaking glass).

@@ -83,6 +83,10 @@ t.test("on a real apiserver", async (t) => {
   });
 
   t.test("RBAC: what netguard needs", async (t) => {
+    // kubectl auth can-i resolves a resource through discovery: the CNIs' CRDs, stubbed, make theirs resolvable.
+    const cniStubs = [stubCrd("crd.projectcalico.org", "v1", "IPPool"), stubCrd("cilium.io", "v2", "CiliumNode"), stubCrd("cilium.io", "v2alpha1", "CiliumPodIPPool")];
+    t.equal((await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: cniStubs }))).code, 0);
+    await kubectl(["wait", "--for=condition=Established", ...cniStubs.map((c) => `crd/${c.metadata.name}`)]);
     const needs: string[][] = [
       ["watch", "namespaces"],
       ["patch", "namespaces"],
@@ -105,6 +109,19 @@ t.test("on a real apiserver", async (t) => {
       ["update", "validatingwebhookconfigurations/netguard"],
       ["update", "mutatingwebhookconfigurations/netguard"],
       ["create", "selfsubjectreviews.authentication.k8s.io"],
+      // Topology discovery (issue 13): read-only lists and watches of the sources, the two topology ConfigMaps.
+      ["list", "nodes"],
+      ["watch", "nodes"],
+      ["list", "servicecidrs.networking.k8s.io"],
+      ["watch", "servicecidrs.networking.k8s.io"],
+      ["watch", "ippools.crd.projectcalico.org"],
+      ["watch", "ciliumnodes.cilium.io"],
+      ["watch", "ciliumpodippools.cilium.io"],
+      ["get", "services/kubernetes", "-n", "default"],
+      ["watch", "configmaps", "-n", NAMESPACE],
+      ["create", "configmaps", "-n", NAMESPACE],
+      ["update", "configmaps/netguard-cluster-descriptor", "-n", NAMESPACE],
+      ["update", "configmaps/netguard-peer-descriptors", "-n", NAMESPACE],
     ];
     for (const q of needs) t.equal(await canI(kubectl, q), "yes", q.join(" "));
   });
@@ -151,6 +168,18 @@ t.test("on a real apiserver", async (t) => {
       ["create", "guardrailexceptions.netguard.dev"],
       ["update", "guardrailexceptions.netguard.dev"],
       ["delete", "guardrailexceptions.netguard.dev"],
+      // Discovery reads and writes nothing else: not a Node, not its own config, not another Service.
+      ["get", "nodes"],
+      ["patch", "nodes"],
+      ["update", "nodes/status"],
+      ["update", "servicecidrs.networking.k8s.io"],
+      ["create", "ippools.crd.projectcalico.org"],
+      ["update", "ciliumnodes.cilium.io"],
+      ["update", "configmaps/netguard-config", "-n", NAMESPACE],
+      ["delete", "configmaps", "-n", NAMESPACE],
+      ["list", "configmaps", "-n", "default"],
+      ["get", "services/other", "-n", "default"],
+      ["list", "services", "-n", "default"],
     ];
     for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
     for (const ns of ["default", NAMESPACE]) {
@@ -161,7 +190,7 @@ t.test("on a real apiserver", async (t) => {
   });
 
   t.test("the cert-manager overlay is accepted by the apiserver (cert-manager's CRDs stubbed)", async (t) => {
-    const stubs = await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: ["Certificate", "Issuer"].map(certManagerStubCrd) }));
+    const stubs = await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: ["Certificate", "Issuer"].map((kind) => stubCrd("cert-manager.io", "v1", kind, "Namespaced")) }));
     t.equal(stubs.code, 0, stubs.stderr);
     await kubectl(["wait", "--for=condition=Established", "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io"]);
     const dry = await kubectl(["apply", "-k", join(MANIFESTS, "overlays", "cert-manager"), "--dry-run=server"]);
@@ -192,18 +221,18 @@ t.test("on a real apiserver", async (t) => {
   });
 });
 
-/** A CRD that accepts any cert-manager.io/v1 object of `kind`: enough to dry-run the overlay. */
-function certManagerStubCrd(kind: string) {
+/** A CRD that accepts any object of `kind` in group/version: enough to dry-run an overlay or resolve a resource. */
+function stubCrd(group: string, version: string, kind: string, scope: "Namespaced" | "Cluster" = "Cluster") {
   const plural = `${kind.toLowerCase()}s`;
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
-    metadata: { name: `${plural}.cert-manager.io` },
+    metadata: { name: `${plural}.${group}` },
     spec: {
-      group: "cert-manager.io",
-      scope: "Namespaced",
+      group,
+      scope,
       names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+      versions: [{ name: version, served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
     },
   };
 }
