@@ -1,7 +1,8 @@
 /**
  * Soundness of every denial against a second, independent model of the world (fixtures/): a config (or none),
  * the cluster facts the engine is given, and a world consistent with both in which everything undeclared is
- * arbitrary: address families and node ranges nobody declared, the CNI's named-port semantics, how IPv4-mapped
+ * arbitrary: address families and node ranges nobody declared, local ranges the config misses but discovery
+ * shows, the CNI's named-port semantics, how IPv4-mapped
  * blocks are read, namespace label state. The property: no finding with action deny flags an element that some
  * packet (namespace, pod) of that world can match. Also printed: how often each provable rule denies where the
  * world says nothing can match (completeness), not asserted.
