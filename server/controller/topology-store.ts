@@ -25,13 +25,17 @@ export class TopologyStore {
       labelSelector: TOPOLOGY_LABEL,
       onRestart: hooks.onRestart,
     });
+    // The leader rewrites the imports every refresh (readAt moves on): only a change of what they say re-runs the audit.
+    let said = "";
     const changed = (cm: k8s.V1ConfigMap, deleted = false): void => {
       const name = cm.metadata?.name;
       if (name === DESCRIPTOR_CONFIGMAP) this.live = deleted ? undefined : this.readLive(cm);
       else if (name === PEERS_CONFIGMAP) this.peers = deleted ? new Map() : this.readPeers(cm);
       else return;
       this.peerFacts = undefined;
-      hooks.onChange();
+      const now = JSON.stringify([this.live, [...this.peers].map(([remote, p]) => [remote, p.descriptor, p.error])]);
+      if (now !== said) hooks.onChange();
+      said = now;
     };
     this.watched.cache.on("add", (cm) => changed(cm));
     this.watched.cache.on("update", (cm) => changed(cm));

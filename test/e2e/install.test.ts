@@ -212,6 +212,21 @@ t.test("on a real apiserver", async (t) => {
     t.match(dry.stdout, /networkpolicy\.networking\.k8s\.io\/netguard-webhook-callers/);
   });
 
+  t.test("the descriptor-import component grants get on exactly the Secrets named, as docs/topology.md shows", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "netguard-peers-"));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    await cp(MANIFESTS, join(dir, "manifests"), { recursive: true });
+    await writeFile(join(dir, "kustomization.yaml"), "resources: [manifests]\ncomponents: [manifests/components/descriptor-import]\npatches: [{path: peer-secrets.yaml}]\n");
+    await writeFile(join(dir, "peer-secrets.yaml"), await readFile(join(MANIFESTS, "components", "descriptor-import", "example-peer-secrets.yaml"), "utf8"));
+    const role = find(await build(dir), "Role", "netguard-peer-kubeconfigs")!;
+    t.same(role.rules, [{ apiGroups: [""], resources: ["secrets"], resourceNames: ["aws-east-kubeconfig", "dc-north-kubeconfig"], verbs: ["get"] }], "the patch replaces the placeholder names");
+    const applied = await kubectl(["apply", "-k", dir]);
+    t.equal(applied.code, 0, applied.stderr);
+    t.equal(await canI(kubectl, ["get", "secrets/aws-east-kubeconfig", "-n", NAMESPACE]), "yes");
+    for (const q of [["get", "secrets/other", "-n", NAMESPACE], ["list", "secrets", "-n", NAMESPACE], ["get", "secrets/netguard-tls-other", "-n", NAMESPACE]]) t.equal(await canI(kubectl, q), "no", q.join(" "));
+    t.equal((await kubectl(["delete", "role,rolebinding", "netguard-peer-kubeconfigs", "-n", NAMESPACE])).code, 0);
+  });
+
   t.test("kubectl delete -k manifests/ removes everything cluster-wide", async (t) => {
     const r = await kubectl(["delete", "-k", MANIFESTS, "--wait=false"]);
     t.equal(r.code, 0, r.stderr);

@@ -118,10 +118,19 @@ function answers200(url: string, tls: Tls): Promise<boolean> {
   });
 }
 
+/** The last lines of a log, for an error message (the log goes with the cluster's directory). */
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
 async function waitUntil(what: string, ok: () => Promise<boolean>, child: ChildProcess, logFile: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; see ${logFile}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}; the end of ${logFile}:\n${tail(logFile)}`);
     if (await ok()) return;
     await sleep(250);
   }
@@ -190,7 +199,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   rmSync(pki, { recursive: true, force: true });
   await run("mkdir", ["-p", pki]);
   await makePki(pki);
-  const [etcdPort, apiPort, kcmPort] = [await freePort(), await freePort(), await freePort()];
+  const [etcdPort, apiPort] = [await freePort(), await freePort()];
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
   const logs = { etcd: join(dir, "etcd.log"), apiserver: join(dir, "apiserver.log"), controllerManager: join(dir, "controller-manager.log") };
@@ -237,20 +246,30 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   };
   try {
     await waitApiserver(server, pki, apiserver, logs.apiserver);
-    controllerManager = startProcess(join(bin, "kube-controller-manager"), [
-      `--kubeconfig=${kcmKubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${kcmPort}`,
-      `--tls-cert-file=${join(pki, "kcm.crt")}`,
-      `--tls-private-key-file=${join(pki, "kcm.key")}`,
-      `--controllers=${CONTROLLERS.join(",")}`,
-      "--use-service-account-credentials=true",
-      `--service-account-private-key-file=${join(pki, "sa.key")}`,
-      `--root-ca-file=${join(pki, "ca.crt")}`,
-      "--leader-elect=false",
-      "--v=1",
-    ], logs.controllerManager);
-    await waitControllerManager(server, `https://127.0.0.1:${kcmPort}/healthz`, pki, controllerManager, logs.controllerManager);
+    // Its port is picked only now, and picked again if another process took it meanwhile (tests start clusters in parallel).
+    for (let attempt = 1; ; attempt++) {
+      const kcmPort = await freePort();
+      controllerManager = startProcess(join(bin, "kube-controller-manager"), [
+        `--kubeconfig=${kcmKubeconfig}`,
+        "--bind-address=127.0.0.1",
+        `--secure-port=${kcmPort}`,
+        `--tls-cert-file=${join(pki, "kcm.crt")}`,
+        `--tls-private-key-file=${join(pki, "kcm.key")}`,
+        `--controllers=${CONTROLLERS.join(",")}`,
+        "--use-service-account-credentials=true",
+        `--service-account-private-key-file=${join(pki, "sa.key")}`,
+        `--root-ca-file=${join(pki, "ca.crt")}`,
+        "--leader-elect=false",
+        "--v=1",
+      ], logs.controllerManager);
+      try {
+        await waitControllerManager(server, `https://127.0.0.1:${kcmPort}/healthz`, pki, controllerManager, logs.controllerManager);
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !/address already in use/.test(readFileSync(logs.controllerManager, "utf8"))) throw error;
+        writeFileSync(logs.controllerManager, "");
+      }
+    }
   } catch (error) {
     await stop();
     throw error;
