@@ -9,11 +9,13 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts/crd-schemas.mjs ./scripts/
+COPY manifests/crds/upstream ./manifests/crds/upstream
 COPY policies ./policies
 COPY server ./server
 COPY certs ./certs
 COPY kube ./kube
-RUN npx tsc -p tsconfig.json
+RUN node scripts/crd-schemas.mjs && npx tsc -p tsconfig.json
 
 # Production dependencies only, in a clean tree.
 FROM ${NODE_IMAGE} AS deps

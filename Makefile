@@ -11,7 +11,12 @@ $(NODE_MODULES_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: $(NODE_MODULES_STAMP)
+# The vendored Cilium and Calico CRD schemas as JSON for policies/validate/custom-resource.ts (gitignored).
+CRD_SCHEMAS := policies/validate/crd-schemas.generated.json
+$(CRD_SCHEMAS): $(NODE_MODULES_STAMP) scripts/crd-schemas.mjs $(wildcard manifests/crds/upstream/*/*.yaml)
+	node scripts/crd-schemas.mjs
+
+deps: $(NODE_MODULES_STAMP) $(CRD_SCHEMAS)
 
 build: deps
 	npx tsc -p tsconfig.json

@@ -27,6 +27,7 @@ export interface WebhookConfigurations {
 
 export const WEBHOOK_NAMES = {
   validateNetworkPolicies: "networkpolicies.validate.netguard.dev",
+  validateCniPolicies: "cnipolicies.validate.netguard.dev",
   validateNamespaces: "namespaces.validate.netguard.dev",
   mutateNamespaces: "namespaces.mutate.netguard.dev",
   validateConfig: "config.validate.netguard.dev",
@@ -48,6 +49,11 @@ const FAILURE_POLICY_WHY: Record<string, string> = {
     "Fail: a guardrail that lets policies through whenever netguard is unreachable is not a guardrail.\n" +
     "The namespaceSelector keeps kube-system and netguard-system out, so the cluster and netguard can still recover;\n" +
     "deleting a policy netguard does not manage never waits for it, nor does the cluster's cleanup (namespace controller, garbage collector).",
+  [WEBHOOK_NAMES.validateCniPolicies]:
+    "Fail, as for NetworkPolicies. Cilium's kinds are CRDs of this apiserver; Calico's projectcalico.org/v3 kinds are served\n" +
+    "by the Calico API server, which runs the same webhook admission (docs/cni-policies.md); a cluster without one never calls it.\n" +
+    "Only creates and updates are sent (netguard manages no CNI policy), never by the\n" +
+    "cluster's cleanup; an update is denied only for what it introduces, so removing a finalizer never waits for netguard.",
   [WEBHOOK_NAMES.validateExceptions]:
     "Fail: an exception written while netguard is down would skip the checks of who wrote it and when it expires.\n" +
     "Only creates and updates are sent, never an update of an exception being deleted: deleting one never waits for netguard.",
@@ -90,8 +96,10 @@ function namespaceConditions(excluded: readonly string[]) {
  * netguard's field manager); other deletes never wait for it. The cluster's own cleanup is never sent at all, so
  * that deleting a namespace finishes even while netguard is down.
  */
+const notClusterCleanup = () => ({ name: "not-cluster-cleanup", expression: `!(request.userInfo.username in ${celList(CLEANUP_USERS)})` });
+
 const networkPolicyConditions = () => [
-  { name: "not-cluster-cleanup", expression: `!(request.userInfo.username in ${celList(CLEANUP_USERS)})` },
+  notClusterCleanup(),
   {
     name: "delete-only-if-managed",
     expression:
@@ -164,6 +172,31 @@ export function buildWebhookConfigurations(options: WebhookConfigurationOptions)
           ],
           namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...excluded] }] },
           matchConditions: networkPolicyConditions(),
+          ...common(),
+        },
+        {
+          // Cilium's kinds are CRDs the kube-apiserver serves, so they pass through admission like any object; where
+          // the CRDs are not installed the rule matches nothing.
+          name: WEBHOOK_NAMES.validateCniPolicies,
+          clientConfig: clientConfig(options.target, "/validate", caBundle),
+          rules: [
+            {
+              apiGroups: ["cilium.io"],
+              apiVersions: ["v2"],
+              resources: ["ciliumnetworkpolicies", "ciliumclusterwidenetworkpolicies"],
+              operations: ["CREATE", "UPDATE"],
+              scope: "*",
+            },
+            {
+              apiGroups: ["projectcalico.org"],
+              apiVersions: ["v3"],
+              resources: ["networkpolicies", "globalnetworkpolicies"],
+              operations: ["CREATE", "UPDATE"],
+              scope: "*",
+            },
+          ],
+          namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "NotIn", values: [...excluded] }] },
+          matchConditions: [notClusterCleanup()],
           ...common(),
         },
         {

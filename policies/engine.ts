@@ -6,7 +6,9 @@ import { applyExceptions } from "./exceptions/waive.js";
 import { premisesMet } from "./premises.js";
 import { resolveRuleAction } from "./rule-actions.js";
 import type { ClusterFacts, Finding, FindingAction, InputError, PremiseReport } from "./types.js";
-import { validateNetworkPolicy, type ValidateOptions } from "./validate/network-policy.js";
+import { readPolicy } from "./model/read.js";
+import type { RuleView } from "./model/policy.js";
+import type { ValidateOptions } from "./validate/network-policy.js";
 
 export interface PolicyEvaluation {
   findings: Finding[];
@@ -41,8 +43,6 @@ export function activeRules(
   });
 }
 
-const rulePathOf = (peerPath: string): string => peerPath.replace(/\.(from|to)\[\d+\]$/, "");
-
 /** Orders field paths as the document does: spec.ingress[2] before spec.ingress[10]. */
 function comparePaths(a: string, b: string): number {
   const xs = a.split(/(\d+)/);
@@ -65,23 +65,40 @@ function withPremises(finding: Finding, premises: readonly PremiseReport[]): Fin
   return { ...reported, action: "warn", message: `${finding.message} Warned, not denied: ${why}.` };
 }
 
+/** What a dead element means in its rule: an Allow drops what it meant to allow, a Deny lets through what it meant to block. */
+function consequence(rule: RuleView, whole: boolean): string {
+  if (rule.action === "deny") {
+    return whole
+      ? `No peer of ${rule.path} can match, so that Deny rule blocks nothing: the traffic it meant to block is let through.`
+      : "It is in a Deny rule: the traffic it meant to block there is let through, not dropped.";
+  }
+  if (rule.action === "pass") {
+    return whole ? `No peer of ${rule.path} can match, so that Pass rule hands nothing to the next tier.` : "It is in a Pass rule: that traffic is not handed to the next tier.";
+  }
+  return whole
+    ? `No peer of ${rule.path} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
+    : "It is in an Allow rule: the traffic it meant to allow there is dropped.";
+}
+
+const within = (path: string, parent: string): boolean => path === parent || path.startsWith(`${parent}.`) || path.startsWith(`${parent}[`);
+
 /**
- * Evaluates one object claimed to be a NetworkPolicy, validated as the apiserver validates it on CREATE or, with
- * `validation`, on UPDATE. Pure: same input, same findings, whoever calls.
+ * Evaluates one object claimed to be a NetworkPolicy, a Cilium or a Calico policy, validated as the apiserver
+ * validates it on CREATE or, with `validation`, on UPDATE. Pure: same input, same findings, whoever calls.
  */
-export function evaluateNetworkPolicy(
+export function evaluatePolicy(
   object: unknown,
   loaded: LoadedConfig,
   facts: ClusterFacts = {},
   candidates: readonly Rule[] = allRules,
   validation: ValidateOptions = {},
 ): PolicyEvaluation {
-  const { policy, errors } = validateNetworkPolicy(object, validation);
-  if (!policy) return { findings: [], inputErrors: errors, ruleFailures: [] };
-  const ctx = buildContext(policy, loaded, facts);
+  const { model, errors } = readPolicy(object, loaded.config.clusterLabel, validation);
+  if (!model) return { findings: [], inputErrors: errors, ruleFailures: [] };
+  const ctx = buildContext(model, loaded, facts);
   const ruleFailures: PolicyEvaluation["ruleFailures"] = [];
   const hits: { rule: Rule; action: FindingAction; unsure?: string; hit: RuleHit }[] = [];
-  const { namespace, name } = policy.metadata;
+  const { namespace, name } = model;
   const labels = namespace === undefined ? undefined : facts.namespaceLabels?.get(namespace);
   for (const { rule, action, unsure } of activeRules(loaded, candidates, namespace, labels)) {
     try {
@@ -97,12 +114,15 @@ export function evaluateNetworkPolicy(
   const deadRules = new Set(ctx.rules.filter((r) => r.peers.length > 0 && r.peers.every((p) => deadPeers.has(p.path))).map((r) => r.path));
 
   const order = new Map(allRules.map((r, i) => [r.id, i]));
+  const seen = new Set<string>();
   const findings = hits
+    .filter(({ rule, hit }) => !seen.has(`${rule.id}\n${hit.path}`) && seen.add(`${rule.id}\n${hit.path}`))
     .map(({ rule, action, unsure, hit }): Finding => {
-      const whole = hit.peerPath && deadRules.has(rulePathOf(hit.peerPath)) && rule.certainty === "provable";
-      const dead = whole
-        ? `${hit.message} No peer of ${rulePathOf(hit.peerPath!)} can match, so that rule allows nothing: the selected pods stay isolated and the traffic it meant to allow will be dropped.`
-        : hit.message;
+      const owner = ctx.rules.find((r) => within(hit.path, r.path));
+      const whole = hit.peerPath !== undefined && owner !== undefined && deadRules.has(owner.path) && rule.certainty === "provable";
+      // A NetworkPolicy allows only, so its findings keep to the one thing they can mean.
+      const says = owner && rule.certainty === "provable" && (whole || model.kind !== "NetworkPolicy" || owner.action !== "allow") ? consequence(owner, whole) : undefined;
+      const dead = says ? `${hit.message} ${says}` : hit.message;
       const message = unsure ? `${dead} Warned, not denied: ${unsure}.` : dead;
       const finding: Finding = { rule: rule.id, action, certainty: rule.certainty, path: hit.path, message, fix: hit.fix };
       return rule.certainty === "provable" ? withPremises(finding, hit.premises ?? []) : finding;

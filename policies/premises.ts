@@ -6,7 +6,8 @@
 import type { PolicyContext } from "./context.js";
 import type { AddressSet } from "./net/address-set.js";
 import type { Family } from "./net/cidr.js";
-import { canMatchWithAll, type LabelSelector, type LabelState } from "./selectors.js";
+import type { PeerSelector } from "./model/selector.js";
+import type { LabelState } from "./selectors.js";
 import { describeObjects, undeclaredLive } from "./discovery/drift.js";
 import type { ImportInfo, RemoteRanges } from "./topology.js";
 import type { PremiseReport } from "./types.js";
@@ -31,7 +32,7 @@ export function clusterNameDeclared(ctx: PolicyContext): PremiseReport {
  * Every local namespace the selector could match carries clusterLabel = cluster.name (and netguard's namespace
  * webhook guards the label). Established from the controller's namespace cache; assumed offline.
  */
-export function namespacesLabelled(ctx: PolicyContext, selector: LabelSelector): PremiseReport {
+export function namespacesLabelled(ctx: PolicyContext, selector: PeerSelector): PremiseReport {
   const id = "namespaces-labelled-and-guarded";
   const { clusterLabel, localName } = ctx.topology;
   const statement = `every local namespace carries ${clusterLabel}=${localName ?? "<cluster.name>"}, guarded by netguard's namespace webhook`;
@@ -63,18 +64,39 @@ export function namespacesLabelled(ctx: PolicyContext, selector: LabelSelector):
   };
 }
 
-const canMatchNamespace = (selector: LabelSelector, clusterLabel: string, name: string, label: LabelState): boolean =>
-  canMatchWithAll(selector, new Map<string, LabelState>([[clusterLabel, label], [NAME_LABEL, { present: true, value: name }]]));
+/**
+ * Cilium's io.cilium.k8s.policy.cluster carries Cilium's own cluster-name (cilium-config), which netguard reads
+ * nowhere: a selector on it proves nothing unless that name is this cluster's. Assumed offline.
+ */
+export function ciliumClusterNameIsClusterName(ctx: PolicyContext): PremiseReport {
+  const id = "cilium-cluster-name";
+  const statement = `Cilium's cluster-name (io.cilium.k8s.policy.cluster of every local endpoint) is cluster.name (${ctx.topology.localName ?? "<cluster.name>"})`;
+  if (ctx.facts.origin === "offline") return { id, status: "assumed", statement, detail: "assumed offline: no cluster at hand to read Cilium's cluster-name" };
+  return {
+    id,
+    status: "unknown",
+    statement,
+    detail: `netguard does not read Cilium's cluster-name from the cluster; select by the namespace label io.cilium.k8s.namespace.labels.${ctx.topology.clusterLabel} instead, which netguard guards`,
+  };
+}
+
+/** `label` undefined: the cluster label in any state. */
+function canMatchNamespace(selector: PeerSelector, clusterLabel: string, name: string, label: LabelState | undefined): boolean {
+  const states = new Map<string, LabelState>([[NAME_LABEL, { present: true, value: name }]]);
+  if (label) states.set(clusterLabel, label);
+  return selector.canMatchWithAll(states);
+}
 
 /** The namespaces whose labels nobody guards: excluded from netguard's webhooks, and (to be safe) the exempt ones. */
 const unguardedNamespaces = (ctx: PolicyContext): string[] => [...new Set([...WEBHOOK_EXCLUDED_NAMESPACES, ...ctx.loaded.config.exemptNamespaces])];
 
-/** Every state of the cluster label other than the local one, as far as the selector can tell them apart. */
-function otherLabelStates(selector: LabelSelector, clusterLabel: string, localName: string | undefined): LabelState[] {
-  const mentioned = [
-    ...Object.entries(selector.matchLabels ?? {}).filter(([k]) => k === clusterLabel).map(([, v]) => v),
-    ...(selector.matchExpressions ?? []).filter((e) => e.key === clusterLabel).flatMap((e) => e.values ?? []),
-  ];
+/**
+ * Every state of the cluster label other than the local one, as far as the selector can tell them apart; when it
+ * tells values apart by more than equality (Calico's contains, starts with), the label free (the local value too).
+ */
+function otherLabelStates(selector: PeerSelector, clusterLabel: string, localName: string | undefined): (LabelState | undefined)[] {
+  const mentioned = selector.mentionedValues(clusterLabel);
+  if (mentioned === undefined) return [undefined];
   // A value no selector term names stands for every such value; it cannot be the local name, which is named or not.
   const fresh = `${[...mentioned, localName ?? ""].join("")}-other`;
   return [{ present: false }, ...[...new Set([...mentioned, fresh])].filter((v) => v !== localName).map((value): LabelState => ({ present: true, value }))];
@@ -88,8 +110,9 @@ function otherLabelStates(selector: LabelSelector, clusterLabel: string, localNa
 export function namedPortsPerEndpoint(ctx: PolicyContext): PremiseReport {
   const id = "named-ports-per-endpoint";
   const statement = "the CNI matches a named port only on endpoints that carry a port of that name (cluster.cni: calico)";
-  const { cni } = ctx.loaded.config.cluster;
-  const detected = ctx.facts.detectedCni;
+  // A Calico or Cilium kind is enforced by its own CNI, whatever the config says.
+  const cni = ctx.model.enforcer ?? ctx.loaded.config.cluster.cni;
+  const detected = ctx.model.enforcer ?? ctx.facts.detectedCni;
   if (detected !== undefined && cni !== "generic" && detected !== cni) {
     return { id, status: "unknown", statement, detail: `cluster.cni says ${cni}, but the cluster's CRDs are ${detected}'s; would deny once the two agree on calico` };
   }

@@ -4,7 +4,7 @@
  */
 import { canonicalJson } from "./baseline.js";
 import type { LoadedConfig } from "./config/load.js";
-import { evaluateNetworkPolicy, type PolicyEvaluation } from "./engine.js";
+import { evaluatePolicy, type PolicyEvaluation } from "./engine.js";
 import { parsePath } from "./path.js";
 import type { ClusterFacts, Finding } from "./types.js";
 
@@ -50,13 +50,13 @@ export function ratchetFindings(findings: readonly Finding[], object: unknown, o
 }
 
 /**
- * Evaluates an UPDATE of a NetworkPolicy: validated as the apiserver validates an update (what the stored object
+ * Evaluates an UPDATE of a policy of any kind: validated as the apiserver validates an update (what the stored object
  * already had, legacy spellings included, stays valid), and only the findings the update introduces may deny.
  */
-export function evaluateNetworkPolicyUpdate(object: unknown, oldObject: unknown, loaded: LoadedConfig, facts: ClusterFacts = {}): PolicyEvaluation {
+export function evaluatePolicyUpdate(object: unknown, oldObject: unknown, loaded: LoadedConfig, facts: ClusterFacts = {}): PolicyEvaluation {
   const asUpdate = { operation: "UPDATE", oldObject } as const;
-  const current = evaluateNetworkPolicy(object, loaded, facts, undefined, asUpdate);
+  const current = evaluatePolicy(object, loaded, facts, undefined, asUpdate);
   // The stored object judged as an update to itself: the apiserver accepted it, under whatever rules held then.
-  const previous = evaluateNetworkPolicy(oldObject, loaded, facts, undefined, asUpdate);
+  const previous = evaluatePolicy(oldObject, loaded, facts, undefined, asUpdate);
   return { ...current, findings: ratchetFindings(current.findings, object, previous.findings, oldObject) };
 }

@@ -16,7 +16,19 @@ export const PATTERN_MEANINGS: Readonly<Record<string, string>> = {
   "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$":
     "must be a lowercase RFC 1123 subdomain: a-z, 0-9, '-' and '.', starting and ending with an alphanumeric, at most 253 characters",
   "^[^=]+=[^=]*$": "must be key=value, with exactly one '='",
+  // The vendored Cilium and Calico CRDs' patterns (after policies/validate/custom-resource.ts's RE2-to-ECMAScript step).
+  "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$": "must be a lowercase DNS subdomain: a-z, 0-9, '-' and '.', starting and ending with an alphanumeric",
+  "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$": "must be a label value: alphanumerics, '-', '_' and '.', starting and ending with an alphanumeric",
+  "^([-a-zA-Z0-9_]+[.]?)+$": "must be a DNS name: letters, digits, '-' and '_', separated by '.'",
+  "^([-a-zA-Z0-9_*]+[.]?)+$": "must be a DNS name pattern: letters, digits, '-', '_' and '*', separated by '.'",
+  "^(\\*?\\*\\.)?([-a-zA-Z0-9_]+\\.?)+$": "must be a DNS name, optionally starting with '*.' or '**.'",
+  "^(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})|([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*$":
+    "must be a port number (0 to 65535) or a port name (letters, digits and single '-', with a letter)",
+  "^\\P{C}*$": "must not contain control or unassigned characters",
+  "^.*": "must be a string",
 };
+/** Patterns whose meaning is a list too long to print: the message names what the list is. */
+const LONG_PATTERNS: readonly [RegExp, string][] = [[/^\^\(\[0-9\]\|.*EchoReply\|/, "must be an ICMP type: a number from 0 to 255 or a type name such as EchoRequest"]];
 
 const LIST_HINT = "a list (each entry starts with '- ')";
 
@@ -66,7 +78,7 @@ function reasonOf(e: ErrorObject): string {
     case "type":
       return typeMessage(e);
     case "pattern":
-      return PATTERN_MEANINGS[String(p.pattern)] ?? `must match the regular expression ${String(p.pattern)}`;
+      return PATTERN_MEANINGS[String(p.pattern)] ?? LONG_PATTERNS.find(([re]) => re.test(String(p.pattern)))?.[1] ?? `must match the regular expression ${String(p.pattern)}`;
     case "minLength":
       return p.limit === 1 ? "must not be empty" : `must be at least ${plural(p.limit, "character")} long`;
     case "maxLength":

@@ -20,6 +20,8 @@ export type RuleAction = "deny" | "warn" | "off";
 export type FindingAction = "deny" | "warn";
 
 export interface ObjectRef {
+  /** Set when the kind alone is ambiguous (Calico's projectcalico.org/v3 NetworkPolicy). */
+  apiVersion?: string;
   kind: string;
   namespace?: string;
   name: string;

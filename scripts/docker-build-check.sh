@@ -16,14 +16,17 @@ step() { printf '[docker-build-check] %s\n' "$*" >&2; }
 
 step "context: $(grep '^!' "$root/.dockerignore" | tr -d '!' | tr '\n' ' ')"
 mkdir -p "$work/context"
-grep '^!' "$root/.dockerignore" | tr -d '!' | while read -r path; do cp -R "$root/$path" "$work/context/$path"; done
+grep '^!' "$root/.dockerignore" | tr -d '!' | while read -r path; do mkdir -p "$work/context/$(dirname "$path")" && cp -R "$root/$path" "$work/context/$path"; done
 
-step "build stage: npm ci, tsc"
+step "build stage: npm ci, crd-schemas, tsc"
 mkdir -p "$work/build"
 cp "$work/context/package.json" "$work/context/package-lock.json" "$work/build/"
 (cd "$work/build" && npm ci "${npm_flags[@]}")
 cp -R "$work/context/tsconfig.json" "$work/context/policies" "$work/context/server" "$work/context/certs" "$work/context/kube" "$work/build/"
-(cd "$work/build" && npx tsc -p tsconfig.json)
+mkdir -p "$work/build/scripts" "$work/build/manifests/crds"
+cp "$work/context/scripts/crd-schemas.mjs" "$work/build/scripts/"
+cp -R "$work/context/manifests/crds/upstream" "$work/build/manifests/crds/"
+(cd "$work/build" && node scripts/crd-schemas.mjs && npx tsc -p tsconfig.json)
 
 step "deps stage: npm ci --omit=dev"
 mkdir -p "$work/deps"

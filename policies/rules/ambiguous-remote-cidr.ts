@@ -14,9 +14,9 @@ export const ambiguousRemoteCidr: Rule = {
       const owners = topology.remotes.filter((r) => r.all.overlaps(clash));
       return [
         {
-          path: `${peer.path}.ipBlock`,
+          path: peer.ipBlock.path,
           message:
-            `ipBlock ${cidr.text} names ${owners.map((r) => describeRemoteRanges(r, clash, r.all)).join("; ")}, ` +
+            `${peer.ipBlock.noun} ${cidr.text} names ${owners.map((r) => describeRemoteRanges(r, clash, r.all)).join("; ")}, ` +
             `but ${clash.toCidrs().join(", ")} is also this cluster's own: it matches local traffic, not the remote's.`,
           fix: "Give the clusters non-overlapping ranges; until then, select local pods with podSelector/namespaceSelector and reach the remote through addresses unique to it.",
         },

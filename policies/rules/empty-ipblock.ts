@@ -1,5 +1,5 @@
 import { catalog } from "../config/catalog.js";
-import { peersFieldOf, removePeerAdvice } from "./advice.js";
+import { removePeerAdvice } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 export const emptyIpBlock: Rule = {
@@ -9,10 +9,10 @@ export const emptyIpBlock: Rule = {
       if (!peer.ipBlock || !peer.ipBlock.range.isEmpty()) return [];
       return [
         {
-          path: `${peer.path}.ipBlock.except`,
+          path: peer.ipBlock.exceptPath,
           peerPath: peer.path,
-          message: `the except entries (${(peer.peer.ipBlock?.except ?? []).join(", ")}) cover all of ${peer.ipBlock.cidr.text}, so this peer matches no address.`,
-          fix: `Remove the except entries that cover the whole cidr. ${removePeerAdvice(peersFieldOf(peer))}`,
+          message: `the except entries (${peer.ipBlock.except.join(", ")}) cover all of ${peer.ipBlock.cidr.text}, so this peer matches no address.`,
+          fix: `Remove the except entries that cover the whole cidr. ${removePeerAdvice(peer)}`,
         },
       ];
     });

@@ -1,18 +1,18 @@
 import { catalog } from "../config/catalog.js";
-import type { PeerView } from "../context.js";
+import type { PeerView, Syntax } from "../model/policy.js";
 import type { AddressSet } from "../net/address-set.js";
-import { peersFieldOf } from "./advice.js";
+import { emptyPeersWarning } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 /** An except entry must lie strictly inside the cidr: it can carve the pods out of a broader block, never empty it. */
-function fixFor(peer: PeerView, range: AddressSet, overlap: AddressSet): string {
+function fixFor(peer: PeerView, syntax: Syntax, range: AddressSet, overlap: AddressSet): string {
   if (range.within(overlap)) {
     return (
-      "Select those pods with a podSelector/namespaceSelector peer instead and drop this ipBlock; " +
-      `if it is the rule's only peer, add the selector peer first, because an empty \`${peersFieldOf(peer)}\` allows all traffic.`
+      `Select those pods with ${syntax.selectorPeer} instead and drop this ${peer.ipBlock?.noun ?? "ipBlock"}; ` +
+      `if it is the rule's only peer, add the selector peer first, because ${emptyPeersWarning(peer)}.`
     );
   }
-  return `Select in-cluster pods with podSelector/namespaceSelector, and add ${overlap.toCidrs().join(", ")} to this ipBlock's except.`;
+  return `Select in-cluster pods with ${syntax.selectorPeer}, and add ${overlap.toCidrs().join(", ")} to this ${peer.ipBlock?.noun ?? "ipBlock"}'s ${syntax.except}.`;
 }
 
 export const ipblockLocalPods: Rule = {
@@ -26,9 +26,9 @@ export const ipblockLocalPods: Rule = {
       if (overlap.isEmpty()) return [];
       return [
         {
-          path: `${peer.path}.ipBlock`,
-          message: `ipBlock ${cidr.text} overlaps this cluster's pod range (${overlap.toCidrs().join(", ")}); whether an ipBlock matches pod traffic is implementation-defined and pod IPs are ephemeral.`,
-          fix: fixFor(peer, range, overlap),
+          path: peer.ipBlock.path,
+          message: `${peer.ipBlock.noun} ${cidr.text} overlaps this cluster's pod range (${overlap.toCidrs().join(", ")}); whether an ipBlock matches pod traffic is implementation-defined and pod IPs are ephemeral.`,
+          fix: fixFor(peer, ctx.model.syntax, range, overlap),
         },
       ];
     });

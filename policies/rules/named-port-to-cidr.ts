@@ -15,7 +15,7 @@ export const namedPortToCidr: Rule = {
     return ctx.rules.flatMap((rule) => {
       if (rule.direction !== "egress" || rule.peers.length === 0) return [];
       if (!rule.peers.every((p) => p.ipBlock && !p.ipBlock.range.overlaps(podLike))) return [];
-      const named = rule.ports.map((port, i) => ({ port, i })).filter(({ port }) => typeof port.port === "string");
+      const named = rule.ports.filter((port) => port.named);
       if (named.length === 0) return [];
       const range = rule.peers.reduce((acc, p) => acc.union(p.ipBlock!.range), AddressSet.empty);
       const premises = [
@@ -24,11 +24,11 @@ export const namedPortToCidr: Rule = {
         ...(acrossClusters ? remotes.flatMap((r) => range.families().flatMap((f) => [remoteRangesDeclared(ctx, r, "pod", f), remoteRangesDeclared(ctx, r, "node", f)])) : []),
       ];
       const allNamed = named.length === rule.ports.length;
-      return named.map(({ port, i }): RuleHit => ({
-        path: `${rule.path}.ports[${i}].port`,
+      return named.map((port): RuleHit => ({
+        path: port.path,
         message:
           `named port "${String(port.port)}" is resolved against the container ports of destination pods, but every peer of ${rule.path} ` +
-          `is an ipBlock outside this cluster's pods, so this port never matches${allNamed ? ": the rule allows nothing" : ""}.`,
+          `is an address block outside this cluster's pods, so this port never matches${allNamed ? `: the rule ${rule.action === "deny" ? "blocks" : "allows"} nothing` : ""}.`,
         fix: `Write the port number the destination listens on (for example port: 443) instead of "${String(port.port)}".`,
         premises,
       }));

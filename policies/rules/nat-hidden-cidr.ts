@@ -4,7 +4,7 @@ import type { AddressSet } from "../net/address-set.js";
 import { descriptorCurrent, localAddressesKnown, natAddressesDeclared, remoteRangesDeclared } from "../premises.js";
 import type { Direction, RemoteRanges } from "../topology.js";
 import type { PremiseReport } from "../types.js";
-import { addressAlternative, describeRemoteRanges, peersFieldOf, removePeerAdvice, remotesOverlapping } from "./advice.js";
+import { addressAlternative, describeRemoteRanges, removePeerAdvice, remotesOverlapping } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 /**
@@ -51,10 +51,10 @@ export const natHiddenCidr: Rule = {
           : "pods here reach that cluster only through translated addresses, so no leaving packet is addressed to these";
       return [
         {
-          path: `${peer.path}.ipBlock`,
+          path: peer.ipBlock.path,
           peerPath: peer.path,
-          message: `ipBlock ${cidr.text} lies entirely in ${where}; ${why}, and this peer never matches.`,
-          fix: [...remotes.map((r) => addressAlternative(r, peer.direction, cidr.family)), removePeerAdvice(peersFieldOf(peer))].join(" "),
+          message: `${peer.ipBlock.noun} ${cidr.text} lies entirely in ${where}; ${why}, and this peer never matches.`,
+          fix: [...remotes.map((r) => addressAlternative(r, peer.direction, ctx.model.syntax, cidr.family)), removePeerAdvice(peer)].join(" "),
           premises: [
             ...localAddressesKnown(ctx, range),
             ...routedAddressesKnown(ctx, range, peer.direction),

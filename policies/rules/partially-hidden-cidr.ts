@@ -19,9 +19,9 @@ export const partiallyHiddenCidr: Rule = {
       const where = remotes.map((r) => describeRemoteRanges(r, hidden, r.hidden[peer.direction])).join("; ");
       return [
         {
-          path: `${peer.path}.ipBlock`,
-          message: `part of ipBlock ${cidr.text} (${hidden.toCidrs().join(", ")}) is ${where}, which NAT hides from this cluster: that part never matches.`,
-          fix: [`Add ${hidden.toCidrs().join(", ")} to except or narrow the cidr.`, ...remotes.map((r) => addressAlternative(r, peer.direction, cidr.family))].join(" "),
+          path: peer.ipBlock.path,
+          message: `part of ${peer.ipBlock.noun} ${cidr.text} (${hidden.toCidrs().join(", ")}) is ${where}, which NAT hides from this cluster: that part never matches.`,
+          fix: [`Add ${hidden.toCidrs().join(", ")} to except or narrow the cidr.`, ...remotes.map((r) => addressAlternative(r, peer.direction, ctx.model.syntax, cidr.family))].join(" "),
         },
       ];
     });

@@ -1,6 +1,6 @@
 import { catalog } from "../config/catalog.js";
 import { familyBits } from "../net/cidr.js";
-import { ipBlockChoices } from "./advice.js";
+import { addressChoices } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 /** IPv4 /28 and IPv6 /124 hold 16 addresses: narrower than any real pod pool, so it pins pods. */
@@ -18,9 +18,9 @@ export const pinnedRemotePodIp: Rule = {
       if (!owner) return [];
       return [
         {
-          path: `${peer.path}.ipBlock`,
-          message: `ipBlock ${cidr.text} pins individual pod addresses of ${owner.remote.name}; pod IPs change whenever pods are rescheduled, so this rule silently stops matching.`,
-          fix: `Allow a stable range instead: ${owner.remote.name}'s pod range (${ipBlockChoices(owner.remote.podCIDRs, cidr.family)}), or a dedicated IP pool or egress gateway for those pods.`,
+          path: peer.ipBlock.path,
+          message: `${peer.ipBlock.noun} ${cidr.text} pins individual pod addresses of ${owner.remote.name}; pod IPs change whenever pods are rescheduled, so this rule silently stops matching.`,
+          fix: `Allow a stable range instead: ${owner.remote.name}'s pod range (${addressChoices(owner.remote.podCIDRs, ctx.model.syntax, peer.direction, cidr.family)}), or a dedicated IP pool or egress gateway for those pods.`,
         },
       ];
     });

@@ -1,7 +1,6 @@
 import { catalog } from "../config/catalog.js";
-import { clusterNameDeclared, namespacesLabelled } from "../premises.js";
-import { canMatchWith, contradictoryKeys, requiredValues } from "../selectors.js";
-import { addressAlternative, peersFieldOf, removePeerAdvice } from "./advice.js";
+import { ciliumClusterNameIsClusterName, clusterNameDeclared, namespacesLabelled } from "../premises.js";
+import { addressAlternative, removePeerAdvice } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 export const remoteClusterSelector: Rule = {
@@ -9,25 +8,26 @@ export const remoteClusterSelector: Rule = {
   check(ctx) {
     const { clusterLabel, localName } = ctx.topology;
     return ctx.peers.flatMap((peer) => {
-      const selector = peer.peer.namespaceSelector;
-      if (!selector) return [];
-      const named = requiredValues(selector, clusterLabel) ?? [];
+      const match = peer.namespaceSelector;
+      if (!match) return [];
+      const { selector } = match;
+      const named = selector.requiredValues(clusterLabel) ?? [];
       // Without a declared name only a selector naming clusters is worth a word, and it cannot be proven.
-      if (localName === undefined ? named.length === 0 : canMatchWith(selector, clusterLabel, { present: true, value: localName })) return [];
+      if (localName === undefined ? named.length === 0 : selector.canMatchWithAll(new Map([[clusterLabel, { present: true, value: localName }]]))) return [];
       // A selector that matches nothing at all is unsatisfiable-selector's to report, not a remote reference.
-      if (contradictoryKeys(selector).length > 0) return [];
+      if (selector.contradictoryKeys().length > 0) return [];
       const remotes = ctx.topology.remotes.filter((r) => named.includes(r.remote.name));
       const target = named.length > 0 ? `${clusterLabel} in (${named.join(", ")})` : `${clusterLabel} absent or not ${localName}`;
-      const alternatives = remotes.map((r) => addressAlternative(r, peer.direction));
+      const alternatives = remotes.map((r) => addressAlternative(r, peer.direction, ctx.model.syntax));
       return [
         {
-          path: `${peer.path}.namespaceSelector`,
+          path: match.path,
           peerPath: peer.path,
           message:
             `selects namespaces with ${target}, but every namespace of this cluster carries ${clusterLabel}=${localName ?? "<cluster.name>"} ` +
             "and the CNI resolves selectors only against this cluster, so this peer matches nothing.",
-          fix: [...(alternatives.length > 0 ? alternatives : ["Match remote traffic by address with an ipBlock instead."]), removePeerAdvice(peersFieldOf(peer))].join(" "),
-          premises: [clusterNameDeclared(ctx), namespacesLabelled(ctx, selector)],
+          fix: [...(alternatives.length > 0 ? alternatives : ["Match remote traffic by address with an ipBlock instead."]), removePeerAdvice(peer)].join(" "),
+          premises: [clusterNameDeclared(ctx), namespacesLabelled(ctx, selector), ...(match.viaCiliumClusterLabel ? [ciliumClusterNameIsClusterName(ctx)] : [])],
         },
       ];
     });

@@ -1,6 +1,5 @@
 import { catalog } from "../config/catalog.js";
-import { requiredValues } from "../selectors.js";
-import { addressAlternative, peersFieldOf } from "./advice.js";
+import { addressAlternative, emptyPeersWarning } from "./advice.js";
 import type { Rule } from "./rule.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
@@ -10,12 +9,12 @@ const BUILT_IN = ["default", "kube-system", "kube-public", "kube-node-lease"];
 export const remoteNamespaceName: Rule = {
   ...catalog["remote-namespace-name"],
   check(ctx) {
-    const own = ctx.policy.metadata.namespace;
+    const own = ctx.model.namespace;
     const local = ctx.facts.localNamespaces;
     const knownLocal = new Set([...BUILT_IN, ...ctx.loaded.config.exemptNamespaces]);
     return ctx.peers.flatMap((peer) => {
-      const selector = peer.peer.namespaceSelector;
-      const names = selector ? requiredValues(selector, NAME_LABEL) : undefined;
+      const match = peer.namespaceSelector;
+      const names = match?.selector.requiredValues(NAME_LABEL);
       if (!names || names.length === 0) return [];
       const owners = names.map((n) => ctx.topology.remotes.filter((r) => r.remote.namespaces.includes(n)));
       if (owners.some((o) => o.length === 0)) return [];
@@ -24,13 +23,13 @@ export const remoteNamespaceName: Rule = {
       const where = remotes.map((r) => r.remote.name).join(", ");
       return [
         {
-          path: `${peer.path}.namespaceSelector`,
+          path: match!.path,
           message:
             `selects namespace${names.length > 1 ? "s" : ""} ${names.join(", ")} by name, declared in remote cluster ${where}` +
             `${local ? " and absent here" : ""}; the CNI resolves namespaces only in this cluster, so remote pods are never matched.`,
           fix: [
-            ...remotes.map((r) => addressAlternative(r, peer.direction)),
-            `Keep at least one peer in the rule: an empty \`${peersFieldOf(peer)}\` allows all traffic.`,
+            ...remotes.map((r) => addressAlternative(r, peer.direction, ctx.model.syntax)),
+            `Keep at least one peer in the rule: ${emptyPeersWarning(peer)}.`,
           ].join(" "),
         },
       ];

@@ -4,8 +4,8 @@ import {
   checkManagedPolicyClaim,
   checkNamespace,
   clusterLabelPatch,
-  evaluateNetworkPolicy,
-  evaluateNetworkPolicyUpdate,
+  evaluatePolicy,
+  evaluatePolicyUpdate,
   type ClusterFacts,
   type JsonPatchOp,
   type LoadedConfig,
@@ -40,6 +40,12 @@ function labelled(value: unknown): Labelled | undefined {
 }
 
 const isNetworkPolicy = (r: AdmissionRequest) => r.kind.group === "networking.k8s.io" && r.kind.kind === "NetworkPolicy";
+/** Cilium's kinds (CRDs of the kube-apiserver) and Calico's projectcalico.org/v3 kinds (sent by the Calico API server). */
+const CNI_POLICY_KINDS: Readonly<Record<string, readonly string[]>> = {
+  "cilium.io": ["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"],
+  "projectcalico.org": ["NetworkPolicy", "GlobalNetworkPolicy"],
+};
+const isCniPolicy = (r: AdmissionRequest) => CNI_POLICY_KINDS[r.kind.group]?.includes(r.kind.kind) === true;
 const isNamespace = (r: AdmissionRequest) => r.kind.group === "" && r.kind.kind === "Namespace";
 const isException = (r: AdmissionRequest) => r.kind.group === "netguard.dev" && r.kind.kind === "GuardrailException";
 
@@ -49,30 +55,29 @@ function inputErrorNotice(kind: string, errors: readonly { path: string; message
   return `netguard could not evaluate this ${kind}, it is invalid: ${first?.path}: ${first?.message}${more}`;
 }
 
-/** Everything /validate checks for one request: NetworkPolicy rules, managed-policy protection, Namespace and exception guardrails. */
+/** Everything /validate checks for one request: the rules on NetworkPolicies and Cilium and Calico policies, managed-policy protection, Namespace and exception guardrails. */
 export function validateRequest(request: AdmissionRequest, ctx: CheckContext): ValidateResult {
   const { config } = ctx.loaded;
   const result: ValidateResult = { findings: [], notices: [], ruleFailures: [] };
   const { operation, userInfo } = request;
-  if (isNetworkPolicy(request)) {
-    if (operation === "UPDATE" || operation === "DELETE") {
-      result.findings.push(
-        ...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers, { object: labelled(request.object), facts: ctx.facts }),
-      );
-    }
-    if (operation === "CREATE" || operation === "UPDATE") {
-      result.findings.push(...checkManagedPolicyClaim(operation, labelled(request.object), labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
-      // An UPDATE is denied only for what it introduces (policies/ratchet.ts); DELETE is never judged by rules.
-      const evaluation =
-        operation === "UPDATE"
-          ? evaluateNetworkPolicyUpdate(request.object, request.oldObject, ctx.loaded, ctx.facts)
-          : evaluateNetworkPolicy(request.object, ctx.loaded, ctx.facts);
-      result.findings.push(...evaluation.findings);
-      result.ruleFailures = evaluation.ruleFailures;
-      if (evaluation.inputErrors.length > 0) result.notices.push(inputErrorNotice("NetworkPolicy", evaluation.inputErrors));
-      for (const failure of evaluation.ruleFailures) result.notices.push(`netguard rule ${failure.rule} failed internally and was skipped`);
-    }
-  } else if (isException(request)) {
+  if (isNetworkPolicy(request) && (operation === "UPDATE" || operation === "DELETE")) {
+    result.findings.push(
+      ...checkManagedPolicyChange(operation, labelled(request.oldObject), userInfo, config, ctx.privilegedUsers, { object: labelled(request.object), facts: ctx.facts }),
+    );
+  }
+  if (isNetworkPolicy(request) && (operation === "CREATE" || operation === "UPDATE")) {
+    result.findings.push(...checkManagedPolicyClaim(operation, labelled(request.object), labelled(request.oldObject), userInfo, config, ctx.privilegedUsers));
+  }
+  if ((isNetworkPolicy(request) || isCniPolicy(request)) && (operation === "CREATE" || operation === "UPDATE")) {
+    // An UPDATE is denied only for what it introduces (policies/ratchet.ts); DELETE is never judged by rules.
+    const evaluation =
+      operation === "UPDATE" ? evaluatePolicyUpdate(request.object, request.oldObject, ctx.loaded, ctx.facts) : evaluatePolicy(request.object, ctx.loaded, ctx.facts);
+    result.findings.push(...evaluation.findings);
+    result.ruleFailures = evaluation.ruleFailures;
+    if (evaluation.inputErrors.length > 0) result.notices.push(inputErrorNotice(request.kind.kind, evaluation.inputErrors));
+    for (const failure of evaluation.ruleFailures) result.notices.push(`netguard rule ${failure.rule} failed internally and was skipped`);
+  }
+  if (isException(request)) {
     result.findings.push(...checkExceptionWrite(operation, request.object, request.oldObject, userInfo, config, ctx.privilegedUsers, ctx.now));
   } else if (isNamespace(request) && (operation === "CREATE" || operation === "UPDATE")) {
     const ns = labelled(request.object);

@@ -10,7 +10,7 @@ import { uncheckedResponse } from "./unchecked.js";
 type Webhook = "validate" | "mutate";
 
 // Metric labels take only these kinds, so a client sending made-up kinds cannot grow the label set.
-const KNOWN_KINDS = new Set(["NetworkPolicy", "Namespace", "ConfigMap", "Pod", "GuardrailException"]);
+const KNOWN_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "Namespace", "ConfigMap", "Pod", "GuardrailException"]);
 
 interface Decision {
   response: AdmissionResponse;

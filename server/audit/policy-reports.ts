@@ -28,7 +28,7 @@ export interface PolicyReport {
   summary: { pass: number; fail: number; warn: number; error: number; skip: number };
 }
 
-const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", Namespace: "v1", GuardrailException: EXCEPTION_API_VERSION, GuardrailConfig: EXCEPTION_API_VERSION };
+const API_VERSIONS: Record<string, string> = { NetworkPolicy: "networking.k8s.io/v1", CiliumNetworkPolicy: "cilium.io/v2", CiliumClusterwideNetworkPolicy: "cilium.io/v2", Namespace: "v1", GuardrailException: EXCEPTION_API_VERSION, GuardrailConfig: EXCEPTION_API_VERSION };
 
 /** A waived denial is skipped (the exception named in the message); an exception that waives nothing fails. */
 function resultKind(f: ReportedFinding): PolicyReportResult["result"] {
@@ -47,7 +47,7 @@ function resultOf(f: ReportedFinding, uid: string | undefined, now: number): Pol
     source: REPORT_NAME,
     scored: true,
     timestamp: { seconds: Math.floor(now / 1000), nanos: 0 },
-    resources: [{ apiVersion: API_VERSIONS[ref.kind] ?? "v1", kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(uid ? { uid } : {}) }],
+    resources: [{ apiVersion: ref.apiVersion ?? API_VERSIONS[ref.kind] ?? "v1", kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}), ...(uid ? { uid } : {}) }],
     properties: { path: f.path, fix: f.fix, certainty: f.certainty, ...(f.waivedBy ? { waivedBy: f.waivedBy } : {}) },
   };
 }

@@ -1,4 +1,4 @@
-import { evaluateNetworkPolicy, type ClusterFacts, type Finding, type LoadedConfig, type ObjectRef } from "../../policies/index.js";
+import { cniPolicyKindOf, evaluatePolicy, type ClusterFacts, type Finding, type LoadedConfig, type ObjectRef } from "../../policies/index.js";
 
 /** An object to check, with where it came from when it came from a file. */
 export interface LocatedObject {
@@ -27,7 +27,7 @@ export interface ReportedError extends Location {
 export interface CheckReport {
   findings: ReportedFinding[];
   errors: ReportedError[];
-  /** NetworkPolicies evaluated. */
+  /** Policies evaluated (NetworkPolicies, Cilium and Calico policies). */
   objects: number;
   /** Objects of other kinds, not evaluated. */
   skipped: number;
@@ -40,15 +40,17 @@ export function refOf(object: unknown): ObjectRef {
   const meta = typeof o.metadata === "object" && o.metadata ? o.metadata : {};
   const name = typeof meta.name === "string" ? meta.name : typeof meta.generateName === "string" ? `${meta.generateName}*` : "(unnamed)";
   const ref: ObjectRef = { kind: typeof o.kind === "string" ? o.kind : "(no kind)", name };
+  if (cniPolicyKindOf(object)?.startsWith("Calico")) ref.apiVersion = (object as { apiVersion: string }).apiVersion;
   if (typeof meta.namespace === "string") ref.namespace = meta.namespace;
   return ref;
 }
 
 const NETWORKING = "networking.k8s.io";
 
-/** What netguard does with an object: evaluate it, refuse it as Kubernetes would, or skip it (another kind or API group). */
+/** What netguard does with an object: evaluate it (a NetworkPolicy, a Cilium or a Calico policy), refuse it as Kubernetes would, or skip it (another kind or API group). */
 export function classify(object: unknown): "evaluate" | "skip" | { error: string } {
   const o = (typeof object === "object" && object !== null ? object : {}) as { apiVersion?: unknown; kind?: unknown };
+  if (cniPolicyKindOf(object) !== undefined) return "evaluate";
   if (o.kind !== "NetworkPolicy") return "skip";
   if (o.apiVersion === `${NETWORKING}/v1`) return "evaluate";
   if (typeof o.apiVersion === "string" && o.apiVersion.startsWith(`${NETWORKING}/`)) {
@@ -79,7 +81,7 @@ export function checkObjects(items: readonly LocatedObject[], loaded: LoadedConf
       report.errors.push({ object, path: "apiVersion", message: verdict.error, ...where("apiVersion") });
       continue;
     }
-    const result = evaluateNetworkPolicy(item.object, loaded, facts);
+    const result = evaluatePolicy(item.object, loaded, facts);
     for (const e of result.inputErrors) report.errors.push({ object, path: e.path, message: e.message, ...where(e.path) });
     for (const f of result.ruleFailures) report.errors.push({ object, message: `internal error in rule ${f.rule}: ${f.error}`, ...where("") });
     for (const f of result.findings) report.findings.push({ ...f, object, ...where(f.path) });

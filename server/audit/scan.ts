@@ -16,10 +16,12 @@ import {
 } from "../../policies/index.js";
 import { checkObjects, refOf, type CheckReport } from "./report.js";
 
-/** What an audit looks at: every Namespace and every NetworkPolicy of the cluster. */
+/** What an audit looks at: every Namespace, NetworkPolicy, and Cilium or Calico policy of the cluster. */
 export interface ClusterSnapshot {
   namespaces: readonly k8s.V1Namespace[];
   policies: readonly k8s.V1NetworkPolicy[];
+  /** Cilium and Calico policies, each with apiVersion and kind; absent when none is served. */
+  cniPolicies?: readonly unknown[];
   /** GuardrailExceptions as stored; absent when their CRD is not installed. */
   exceptions?: readonly unknown[];
   /** This cluster's ranges as its API shows them; absent: not discovered. */
@@ -46,10 +48,11 @@ function* auditSteps(snapshot: ClusterSnapshot, loaded: LoadedConfig, chunk: num
   };
   // Objects from a list call carry no kind; the engine expects it.
   const policies = snapshot.policies.map((p) => withKind(p, "networking.k8s.io/v1", "NetworkPolicy"));
+  const evaluated: readonly unknown[] = [...policies, ...(snapshot.cniPolicies ?? [])];
   const report: CheckReport = { findings: [], errors: [], objects: 0, skipped: 0 };
-  for (let i = 0; i < policies.length; i += chunk) {
+  for (let i = 0; i < evaluated.length; i += chunk) {
     const part = checkObjects(
-      policies.slice(i, i + chunk).map((object) => ({ object })),
+      evaluated.slice(i, i + chunk).map((object) => ({ object })),
       loaded,
       facts,
     );

@@ -9,6 +9,7 @@ import { exitCodeOf } from "../audit/report.js";
 import { apiErrorMessage, apiStatus } from "../../kube/client.js";
 import { EXCEPTIONS_PATH } from "../controller/exceptions.js";
 import { getJson, listAll } from "../../kube/raw.js";
+import { listCniPolicies } from "../audit/cni-policies.js";
 import { configFromFlag, parseOutput } from "./check.js";
 import { clusterClients } from "./cluster-access.js";
 import { OUTPUT_FORMATS, printReport } from "./output/print.js";
@@ -105,12 +106,15 @@ export async function run(argv: string[]): Promise<number> {
   let namespaces: k8s.V1Namespace[];
   let policies: k8s.V1NetworkPolicy[];
   let exceptions: unknown[] | undefined;
+  let cniPolicies: unknown[];
   let topology: Pick<ClusterSnapshot, "liveTopology" | "peers">;
   try {
     // Plain JSON as the apiserver sends it (client-node's typed lists rename `from` to `_from`).
     const page = (what: string) => (count: number, done: boolean) => progress.update(`listing ${what}... ${count}`, done);
     namespaces = (await listAll<k8s.V1Namespace>(clients.kc, "/api/v1/namespaces", { limit, onPage: page("namespaces") })).items;
     policies = (await listAll<k8s.V1NetworkPolicy>(clients.kc, "/apis/networking.k8s.io/v1/networkpolicies", { limit, onPage: page("NetworkPolicies") })).items;
+    progress.update("listing Cilium and Calico policies...", true);
+    cniPolicies = await listCniPolicies(clients.kc, limit);
     exceptions = await listAll<unknown>(clients.kc, EXCEPTIONS_PATH, { limit, onPage: page("GuardrailExceptions") }).then(
       (list) => list.items,
       (error: unknown) => {
@@ -126,9 +130,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`netguard audit: cannot list objects from ${server}: ${apiErrorMessage(error)}\n`);
     return 2;
   }
-  progress.update(`evaluating ${policies.length} NetworkPolicies in ${namespaces.length} namespaces...`, true);
-  const report = auditSnapshot({ namespaces, policies, ...(exceptions ? { exceptions } : {}), ...topology }, loaded);
-  progress.done(`audited ${namespaces.length} namespaces and ${policies.length} NetworkPolicies in ${Math.round(performance.now() - started)} ms`);
+  const cni = cniPolicies.length > 0 ? ` and ${cniPolicies.length} Cilium/Calico policies` : "";
+  progress.update(`evaluating ${policies.length} NetworkPolicies${cni} in ${namespaces.length} namespaces...`, true);
+  const report = auditSnapshot({ namespaces, policies, cniPolicies, ...(exceptions ? { exceptions } : {}), ...topology }, loaded);
+  progress.done(`audited ${namespaces.length} namespaces and ${policies.length} NetworkPolicies${cni} in ${Math.round(performance.now() - started)} ms`);
   printReport(report, output);
   return exitCodeOf(report);
 }

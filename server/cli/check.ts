@@ -8,9 +8,11 @@ import { readExceptionFiles } from "./exceptions-file.js";
 
 const USAGE = `usage: netguard check [--config FILE] [--exceptions PATH]... [--output text|json|sarif] PATH...
 
-Checks NetworkPolicies in files or directories (recursively; YAML or JSON,
-multi-document, kind: List; "-" reads standard input) with the same rules
-the admission webhook runs. Namespace objects among them give their labels
+Checks NetworkPolicies, Cilium policies (cilium.io/v2 CiliumNetworkPolicy,
+CiliumClusterwideNetworkPolicy) and Calico policies (projectcalico.org/v3
+NetworkPolicy, GlobalNetworkPolicy) in files or directories (recursively;
+YAML or JSON, multi-document, kind: List; "-" reads standard input) with the
+same rules the admission webhook runs. Namespace objects among them give their labels
 (for ruleOverrides and exception selectors); other kinds are skipped.
 
 options:

@@ -2,7 +2,7 @@ import type * as k8s from "@kubernetes/client-node";
 import type { ClusterFacts, ObjectRef } from "../../policies/index.js";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "../../policies/index.js";
 import { buildPolicyReports, REPORT_GROUP, REPORT_NAME, REPORT_VERSION, sameResults, type PolicyReport } from "../audit/policy-reports.js";
-import type { CheckReport } from "../audit/report.js";
+import { refOf, type CheckReport } from "../audit/report.js";
 import { auditSnapshotAsync } from "../audit/scan.js";
 import { apiErrorMessage, apiStatus } from "../../kube/client.js";
 import type { ControllerContext } from "./context.js";
@@ -11,6 +11,8 @@ export interface AuditLoopDeps extends ControllerContext {
   custom: k8s.CustomObjectsApi;
   /** GuardrailExceptions as stored; undefined until their cache has synced (or without their CRD). */
   exceptions?: () => readonly unknown[] | undefined;
+  /** The Cilium and Calico policies the cluster serves, listed at each scan (their changes wait for the next one). */
+  cniPolicies?: () => Promise<readonly unknown[]>;
   /** This cluster's live topology and the peers' descriptors, as every replica reads them. */
   topology?: () => Pick<ClusterFacts, "liveTopology" | "peers">;
   intervalMs: number;
@@ -32,6 +34,7 @@ async function inParallel(tasks: readonly (() => Promise<void>)[], limit: number
 }
 
 const base = { group: REPORT_GROUP, version: REPORT_VERSION };
+const keyOf = (ref: ObjectRef): string => [ref.apiVersion, ref.kind, ref.namespace, ref.name].filter((p) => p !== undefined).join("/");
 const SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
 /** What one write of the reports did. */
@@ -132,7 +135,14 @@ export class AuditLoop {
     const started = performance.now();
     const loaded = this.deps.config();
     const stored = this.deps.exceptions?.();
-    const snapshot = { namespaces: namespaces.list(), policies: policies.list(), ...(stored ? { exceptions: stored } : {}), ...this.deps.topology?.() };
+    const cniPolicies = await this.deps.cniPolicies?.();
+    const snapshot = {
+      namespaces: namespaces.list(),
+      policies: policies.list(),
+      ...(cniPolicies ? { cniPolicies } : {}),
+      ...(stored ? { exceptions: stored } : {}),
+      ...this.deps.topology?.(),
+    };
     const report = await auditSnapshotAsync(snapshot, loaded);
     const evaluatedMs = performance.now() - started;
     metrics.auditFindings.reset();
@@ -144,7 +154,8 @@ export class AuditLoop {
     const uids = new Map<string, string | undefined>();
     for (const n of snapshot.namespaces) uids.set(`Namespace/${n.metadata?.name}`, n.metadata?.uid);
     for (const p of snapshot.policies) uids.set(`NetworkPolicy/${p.metadata?.namespace}/${p.metadata?.name}`, p.metadata?.uid);
-    const uidOf = (ref: ObjectRef): string | undefined => uids.get(ref.namespace ? `${ref.kind}/${ref.namespace}/${ref.name}` : `${ref.kind}/${ref.name}`);
+    for (const p of (cniPolicies ?? []) as k8s.KubernetesObject[]) uids.set(keyOf(refOf(p)), p.metadata?.uid);
+    const uidOf = (ref: ObjectRef): string | undefined => uids.get(keyOf(ref));
     const terminating = new Set(snapshot.namespaces.filter((n) => n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ""));
     let writes: WriteStats | undefined;
     let writeFailed = true;

@@ -1,3 +1,4 @@
+import { listCniPolicies } from "../audit/cni-policies.js";
 import type * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -221,6 +222,7 @@ export function startController(o: ControllerOptions): Controller {
       namespaces: namespaces.cache,
       policies: watched.cache,
       exceptions: () => exceptions.stored(),
+      cniPolicies: () => listCniPolicies(clients.kc),
       topology: () => topologyFacts(new Date()),
       config: o.config,
       log: log.child({ component: "audit" }),

@@ -84,7 +84,17 @@ t.test("on a real apiserver", async (t) => {
 
   t.test("RBAC: what netguard needs", async (t) => {
     // kubectl auth can-i resolves a resource through discovery: the CNIs' CRDs, stubbed, make theirs resolvable.
-    const cniStubs = [stubCrd("crd.projectcalico.org", "v1", "IPPool"), stubCrd("cilium.io", "v2", "CiliumNode"), stubCrd("cilium.io", "v2alpha1", "CiliumPodIPPool")];
+    const cniStubs = [
+      stubCrd("crd.projectcalico.org", "v1", "IPPool"),
+      stubCrd("cilium.io", "v2", "CiliumNode"),
+      stubCrd("cilium.io", "v2alpha1", "CiliumPodIPPool"),
+      stubCrd("cilium.io", "v2", "CiliumNetworkPolicy", "Namespaced"),
+      stubCrd("cilium.io", "v2", "CiliumClusterwideNetworkPolicy"),
+      stubCrd("projectcalico.org", "v3", "NetworkPolicy", "Namespaced"),
+      stubCrd("projectcalico.org", "v3", "GlobalNetworkPolicy"),
+      stubCrd("crd.projectcalico.org", "v1", "NetworkPolicy", "Namespaced"),
+      stubCrd("crd.projectcalico.org", "v1", "GlobalNetworkPolicy"),
+    ];
     t.equal((await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: cniStubs }))).code, 0);
     await kubectl(["wait", "--for=condition=Established", ...cniStubs.map((c) => `crd/${c.metadata.name}`)]);
     const needs: string[][] = [
@@ -122,6 +132,13 @@ t.test("on a real apiserver", async (t) => {
       ["create", "configmaps", "-n", NAMESPACE],
       ["update", "configmaps/netguard-cluster-descriptor", "-n", NAMESPACE],
       ["update", "configmaps/netguard-peer-descriptors", "-n", NAMESPACE],
+      // The audit reads the CNI policy kinds (issue 17).
+      ["list", "ciliumnetworkpolicies.cilium.io", "-A"],
+      ["list", "ciliumclusterwidenetworkpolicies.cilium.io"],
+      ["list", "networkpolicies.projectcalico.org", "-A"],
+      ["list", "globalnetworkpolicies.projectcalico.org"],
+      ["list", "networkpolicies.crd.projectcalico.org", "-A"],
+      ["list", "globalnetworkpolicies.crd.projectcalico.org"],
     ];
     for (const q of needs) t.equal(await canI(kubectl, q), "yes", q.join(" "));
   });
@@ -180,6 +197,13 @@ t.test("on a real apiserver", async (t) => {
       ["list", "configmaps", "-n", "default"],
       ["get", "services/other", "-n", "default"],
       ["list", "services", "-n", "default"],
+      // The CNI policies are read, never written.
+      ["create", "ciliumnetworkpolicies.cilium.io", "-n", "default"],
+      ["update", "ciliumclusterwidenetworkpolicies.cilium.io"],
+      ["delete", "networkpolicies.projectcalico.org", "-n", "default"],
+      ["watch", "globalnetworkpolicies.projectcalico.org"],
+      ["create", "networkpolicies.crd.projectcalico.org", "-n", "default"],
+      ["update", "globalnetworkpolicies.crd.projectcalico.org"],
     ];
     for (const q of mustNot) t.equal(await canI(kubectl, q), "no", q.join(" "));
     for (const ns of ["default", NAMESPACE]) {

@@ -12,7 +12,7 @@
  */
 import fc from "fast-check";
 import t from "tap";
-import { defaultConfig, evaluateNetworkPolicy, loadConfig } from "../../policies/index.js";
+import { defaultConfig, evaluatePolicy, loadConfig } from "../../policies/index.js";
 import { allFreedoms, caseArb, FREEDOMS, onlyFreedoms, type Freedoms } from "./fixtures/arbitraries.js";
 import { elements, PROVABLE, type Provable } from "./fixtures/oracle.js";
 import { configDocument, factsObject, policyDocument, type Case } from "./fixtures/world.js";
@@ -29,7 +29,7 @@ const stats = new Map<Provable, { dead: number; deniedDead: number; denied: numb
 function denials(c: Case): { denied: Set<string>; problems: string[] } {
   const config = c.config ? loadConfig(configDocument(c.config)) : ({ ok: true, loaded: defaultConfig() } as const);
   if (!config.ok) return { denied: new Set(), problems: [`generated config rejected: ${JSON.stringify(config.problems)}`] };
-  const evaluation = evaluateNetworkPolicy(policyDocument(c), config.loaded, factsObject(c.facts));
+  const evaluation = evaluatePolicy(policyDocument(c), config.loaded, factsObject(c.facts));
   if (evaluation.inputErrors.length > 0) return { denied: new Set(), problems: [`generated policy rejected: ${JSON.stringify(evaluation.inputErrors)}`] };
   return {
     denied: new Set(evaluation.findings.filter((f) => f.action === "deny").map((f) => `${f.rule} ${f.path}`)),

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import t from "tap";
-import { defaultConfig, evaluateNetworkPolicy, type LoadedConfig } from "../../policies/index.js";
+import { defaultConfig, evaluatePolicy, type LoadedConfig } from "../../policies/index.js";
 import { parseObjects } from "../../server/cli/documents.js";
 import { sharedPath } from "../helpers/shared.js";
 import { fixture } from "./helpers.js";
@@ -48,7 +48,7 @@ if (recipesDir) {
         const object = item.object as { kind?: string };
         t.equal(object.kind, "NetworkPolicy", `${rel}#${i} is a NetworkPolicy`);
         for (const [name, loaded] of configs) {
-          const result = evaluateNetworkPolicy(object, loaded);
+          const result = evaluatePolicy(object, loaded);
           t.same(result.inputErrors, [], `${rel}#${i} (${name}): no input error`);
           t.same(result.ruleFailures, [], `${rel}#${i} (${name}): no rule crashed`);
           t.same(

@@ -4,7 +4,8 @@
  * produces, and the configuration reference covers every field of the shipped schema.
  *
  * Conventions the docs follow (see docs/rules/README.md):
- * - ```yaml fires / ```yaml passes: one complete NetworkPolicy each;
+ * - ```yaml fires / ```yaml passes: one complete NetworkPolicy each; ```yaml fires cilium, ```yaml passes cilium,
+ *   ```yaml fires calico, ```yaml passes calico: the same for a Cilium and a Calico policy kind;
  * - ```yaml config: a GuardrailConfig used by that page instead of docs/examples/multicloud-config.yaml;
  * - ```text finding: `rule:`, `path:`, `message:` and `fix:` lines copied from a real run of `netguard check`
  *   (offline: cluster-state premises assumed);
@@ -16,7 +17,7 @@ import t from "tap";
 import {
   buildBaselinePolicy,
   defaultConfig,
-  evaluateNetworkPolicy,
+  evaluatePolicy,
   guardrailConfigSchema,
   loadConfig,
   rules,
@@ -46,6 +47,13 @@ function tableRows(markdown: string): Map<string, string> {
   }
   return rows;
 }
+
+/** The kinds each page shows examples of: ```yaml fires, ```yaml fires cilium, ```yaml fires calico (and passes). */
+const EXAMPLE_KINDS = {
+  networkpolicy: ["networking.k8s.io/v1 NetworkPolicy"],
+  cilium: ["cilium.io/v2 CiliumNetworkPolicy", "cilium.io/v2 CiliumClusterwideNetworkPolicy"],
+  calico: ["projectcalico.org/v3 NetworkPolicy", "projectcalico.org/v3 GlobalNetworkPolicy"],
+} as const satisfies Record<string, readonly string[]>;
 
 const expectedScope = (rule: Rule): string => (rule.remoteSelectorRule ? "local-only" : "any");
 
@@ -99,25 +107,28 @@ for (const rule of rules) {
       ? loadConfigText(configs[0].body, `${rule.id}.md:${configs[0].line} (yaml config)`)
       : loadConfigText(readFileSync(sharedConfigPath, "utf8"), "docs/examples/multicloud-config.yaml");
 
-    const fires = blocks.filter((b) => b.info === "yaml fires");
-    const passes = blocks.filter((b) => b.info === "yaml passes");
-    t.ok(fires.length >= 1, "has a ```yaml fires example");
-    t.ok(passes.length >= 1, "has a ```yaml passes example");
+    const example = (b: { info: string }) => /^yaml (fires|passes)(?: (cilium|calico))?$/.exec(b.info);
+    const examples = blocks.filter((b) => example(b));
+    for (const [syntax, kinds] of Object.entries(EXAMPLE_KINDS)) {
+      const suffix = syntax === "networkpolicy" ? "" : ` ${syntax}`;
+      t.ok(examples.some((b) => b.info === `yaml fires${suffix}`), `has a \`\`\`yaml fires${suffix} example (${kinds.join(" or ")})`);
+      t.ok(examples.some((b) => b.info === `yaml passes${suffix}`), `has a \`\`\`yaml passes${suffix} example (${kinds.join(" or ")})`);
+    }
 
     const produced: Finding[] = [];
-    for (const block of [...fires, ...passes]) {
+    for (const block of examples) {
+      const [, verdict, syntax = "networkpolicy"] = example(block)!;
       const where = `${rule.id}.md:${block.line} (${block.info})`;
       const object = parseManifest(block.body, where) as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-      t.equal(object.apiVersion, "networking.k8s.io/v1", `${where}: apiVersion`);
-      t.equal(object.kind, "NetworkPolicy", `${where}: kind`);
+      t.ok((EXAMPLE_KINDS[syntax as keyof typeof EXAMPLE_KINDS] as readonly string[]).includes(`${String(object.apiVersion)} ${String(object.kind)}`), `${where}: apiVersion and kind of a ${syntax} policy`);
       t.type(object.metadata?.name, "string", `${where}: metadata.name`);
-      t.type(object.metadata?.namespace, "string", `${where}: metadata.namespace`);
+      if (!String(object.kind).startsWith("Global") && !String(object.kind).includes("Clusterwide")) t.type(object.metadata?.namespace, "string", `${where}: metadata.namespace`);
 
-      const result = evaluateNetworkPolicy(object, loaded, { origin: "offline" });
-      t.same(result.inputErrors, [], `${where}: a valid NetworkPolicy`);
+      const result = evaluatePolicy(object, loaded, { origin: "offline" });
+      t.same(result.inputErrors, [], `${where}: a valid policy`);
       t.same(result.ruleFailures, [], `${where}: no rule threw`);
       const own = result.findings.filter((f) => f.rule === rule.id);
-      if (block.info === "yaml fires") {
+      if (verdict === "fires") {
         t.ok(own.length > 0, `${where}: produces a finding of ${rule.id}`, { findings: result.findings });
         produced.push(...own);
       } else {

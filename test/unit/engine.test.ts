@@ -1,5 +1,5 @@
 import t from "tap";
-import { activeRules, evaluateNetworkPolicy, rules } from "../../policies/index.js";
+import { activeRules, evaluatePolicy, rules } from "../../policies/index.js";
 import { natHiddenCidr } from "../../policies/rules/nat-hidden-cidr.js";
 import type { Rule } from "../../policies/rules/rule.js";
 import { NO_PEER_SENTENCE, egressTo, evaluate, fixture, ingressFrom, ipBlock, multicloud, multicloudFullyDeclared, policy } from "./helpers.js";
@@ -150,17 +150,17 @@ t.test("a rule that throws is reported and the other rules' findings are kept", 
   };
   const p = ingressFrom([ipBlock("10.100.0.0/16")]);
   for (const candidates of [[boom, natHiddenCidr], [natHiddenCidr, boom]]) {
-    const result = evaluateNetworkPolicy(p, fixture, {}, candidates);
+    const result = evaluatePolicy(p, fixture, {}, candidates);
     t.same(result.ruleFailures, [{ rule: "boom", error: "kaboom" }]);
     t.same(result.findings.map((f) => [f.rule, f.path]), [["nat-hidden-cidr", "spec.ingress[0].from[0].ipBlock"]]);
     t.same(result.inputErrors, []);
   }
   const weird: Rule = { ...boom, check: () => { throw "not an Error"; } };
-  t.same(evaluateNetworkPolicy(p, fixture, {}, [weird]).ruleFailures, [{ rule: "boom", error: "not an Error" }]);
+  t.same(evaluatePolicy(p, fixture, {}, [weird]).ruleFailures, [{ rule: "boom", error: "not an Error" }]);
 });
 
 t.test("invalid input: errors reported, no rule runs", async (t) => {
-  const result = evaluateNetworkPolicy(ingressFrom([ipBlock("10.100.0.0")]), fixture);
+  const result = evaluatePolicy(ingressFrom([ipBlock("10.100.0.0")]), fixture);
   t.same(result.findings, []);
   t.same(result.ruleFailures, []);
   t.same(result.inputErrors.map((e) => e.path), ["spec.ingress[0].from[0].ipBlock.cidr"]);

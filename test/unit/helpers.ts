@@ -2,7 +2,7 @@
  * Shared fixtures for the engine's unit tests: the multicloud topology of DESIGN.md §4,
  * a NetworkPolicy builder, and small accessors over evaluation results.
  */
-import { evaluateNetworkPolicy, loadConfig, type LoadedConfig, type PolicyEvaluation } from "../../policies/index.js";
+import { evaluatePolicy, loadConfig, type LoadedConfig, type PolicyEvaluation } from "../../policies/index.js";
 import type { Rule } from "../../policies/rules/rule.js";
 import type { ClusterFacts, Finding, IPBlock, NetworkPolicyPeer, NetworkPolicyPort } from "../../policies/types.js";
 
@@ -128,7 +128,7 @@ export const labelledCluster: ClusterFacts = { namespacesNotLabelledLocal: new M
 
 /** Evaluates and insists the object was valid input and no rule crashed. */
 export function evaluate(object: unknown, loaded: LoadedConfig = fixture, facts: ClusterFacts = labelledCluster, candidates?: readonly Rule[]): PolicyEvaluation {
-  const result = evaluateNetworkPolicy(object, loaded, facts, candidates);
+  const result = evaluatePolicy(object, loaded, facts, candidates);
   if (result.inputErrors.length > 0) throw new Error(`unexpected input errors: ${JSON.stringify(result.inputErrors)}`);
   if (!candidates && result.ruleFailures.length > 0) throw new Error(`rules failed: ${JSON.stringify(result.ruleFailures)}`);
   return result;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
-import { evaluateNetworkPolicy, loadConfig, namespaceLabelsOf, validateException, type GuardrailException, type Namespace } from "../../policies/index.js";
+import { evaluatePolicy, loadConfig, namespaceLabelsOf, validateException, type GuardrailException, type Namespace } from "../../policies/index.js";
 import { repoRoot } from "../helpers/paths.js";
 import { fencedBlocks, parseManifest, parseManifests, parseOne, parseQuotedFinding } from "./markdown.js";
 
@@ -38,7 +38,7 @@ t.test("every quoted finding is what the engine gives, in that namespace at that
     const [, , namespace, time] = block.info.split(" ");
     const q = parseQuotedFinding(block);
     const labels = namespaceLabelsOf([...namespaces, { metadata: { name: "payments", labels: { team: "payments" } } }]);
-    const result = evaluateNetworkPolicy({ ...policy, metadata: { ...policy.metadata, namespace } }, loaded.loaded, {
+    const result = evaluatePolicy({ ...policy, metadata: { ...policy.metadata, namespace } }, loaded.loaded, {
       origin: "offline",
       namespaceLabels: labels,
       exceptions: { items: [exception], now: new Date(time!) },

@@ -1,11 +1,11 @@
 import t from "tap";
-import { evaluateNetworkPolicy, evaluateNetworkPolicyUpdate, type Finding } from "../../policies/index.js";
+import { evaluatePolicy, evaluatePolicyUpdate, type Finding } from "../../policies/index.js";
 import { fixture, ingressFrom, ipBlock, labelledCluster, policy, stored, type Doc } from "./helpers.js";
 
 const dead = ipBlock("10.100.0.0/16"); // aws-east's pod range, hidden by NAT
 const otherDead = ipBlock("10.100.0.0/17");
 const alive = ipBlock("192.0.2.0/24");
-const update = (object: Doc, old: Doc): Finding[] => evaluateNetworkPolicyUpdate(stored(object), stored(old), fixture, labelledCluster).findings;
+const update = (object: Doc, old: Doc): Finding[] => evaluatePolicyUpdate(stored(object), stored(old), fixture, labelledCluster).findings;
 const denials = (findings: Finding[]) => findings.filter((f) => f.action === "deny");
 
 t.test("a label change on an already flagged policy is admitted, with the finding as a warning", async (t) => {
@@ -39,8 +39,8 @@ t.test("an update is validated as the apiserver validates updates, against the s
   const legacySelector = { matchExpressions: [{ key: "app", operator: "In", values: ["-legacy-"] }] };
   const old = stored(policy({ podSelector: legacySelector, ingress: [{ from: [alive] }] }));
   const relabelled = { ...old, metadata: { ...(old.metadata as Doc), labels: { team: "payments" } } };
-  t.equal(evaluateNetworkPolicy(relabelled, fixture, labelledCluster).inputErrors.length, 1, "as a CREATE the stored selector value is invalid");
-  t.same(evaluateNetworkPolicyUpdate(relabelled, old, fixture, labelledCluster).inputErrors, [], "as an UPDATE of a policy that already had it, it is not");
+  t.equal(evaluatePolicy(relabelled, fixture, labelledCluster).inputErrors.length, 1, "as a CREATE the stored selector value is invalid");
+  t.same(evaluatePolicyUpdate(relabelled, old, fixture, labelledCluster).inputErrors, [], "as an UPDATE of a policy that already had it, it is not");
   const renamed = { ...old, metadata: { ...(old.metadata as Doc), name: "other" } };
-  t.match(evaluateNetworkPolicyUpdate(renamed, old, fixture, labelledCluster).inputErrors, [{ path: "metadata.name", message: /immutable/ }]);
+  t.match(evaluatePolicyUpdate(renamed, old, fixture, labelledCluster).inputErrors, [{ path: "metadata.name", message: /immutable/ }]);
 });

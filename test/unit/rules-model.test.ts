@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import t from "tap";
-import { evaluateNetworkPolicy, type LoadedConfig } from "../../policies/index.js";
+import { evaluatePolicy, type LoadedConfig } from "../../policies/index.js";
 import { egressTo, ingressFrom, ipBlock, load } from "./helpers.js";
 
 interface Universe {
@@ -107,7 +107,7 @@ for (const u of UNIVERSES) {
           except.length ? except.map((e) => cidrOf(u, [startOf(e), sizeOf(e)])) : undefined,
         );
         const object = direction === "ingress" ? ingressFrom([peer]) : egressTo([peer]);
-        const result = evaluateNetworkPolicy(object, loaded);
+        const result = evaluatePolicy(object, loaded);
         if (result.inputErrors.length || result.ruleFailures.length) throw new Error(JSON.stringify(result));
         const has = (rule: string) => result.findings.some((f) => f.rule === rule);
 

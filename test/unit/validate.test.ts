@@ -1,5 +1,5 @@
 import t, { type Test as Tap } from "tap";
-import { evaluateNetworkPolicy } from "../../policies/index.js";
+import { evaluatePolicy } from "../../policies/index.js";
 import { validateNetworkPolicy } from "../../policies/validate/network-policy.js";
 import type { InputError } from "../../policies/types.js";
 import { egressTo, fixture, ingressFrom, ipBlock, policy } from "./helpers.js";
@@ -16,7 +16,7 @@ function invalid(t: Tap, object: unknown, path: string, message: RegExp | string
   const errors = errorsOf(object);
   t.same(errors.map((e) => e.path), [path], `one error at ${path}`);
   t.match(errors[0]?.message ?? "", message);
-  const evaluation = evaluateNetworkPolicy(object, fixture);
+  const evaluation = evaluatePolicy(object, fixture);
   t.same(evaluation.findings, [], "no rule runs on invalid input");
   t.same(evaluation.inputErrors, errors, "the engine reports the same errors");
 }
@@ -180,8 +180,8 @@ t.test("fields set to null are treated as absent, as the apiserver decodes them"
   t.same(validated?.spec.podSelector, {});
   t.notOk(validated && "namespaceSelector" in validated.spec.ingress![0]!.from![0]!);
   t.equal(JSON.stringify(p), before, "the input is not modified");
-  t.same(evaluateNetworkPolicy(p, fixture).inputErrors, []);
-  t.same(evaluateNetworkPolicy(p, fixture).findings, []);
+  t.same(evaluatePolicy(p, fixture).inputErrors, []);
+  t.same(evaluatePolicy(p, fixture).findings, []);
 });
 
 t.test("a missing or null spec is what the apiserver stores: an empty podSelector and policyTypes [Ingress]", async (t) => {

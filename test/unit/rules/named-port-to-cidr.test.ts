@@ -11,7 +11,7 @@ t.test("egress to an external ipBlock on a named port (IPv4)", async (t) => {
   t.equal(f.action, "deny");
   t.equal(f.certainty, "provable");
   t.equal(f.path, "spec.egress[0].ports[0].port");
-  t.match(f.message, 'named port "https" is resolved against the container ports of destination pods, but every peer of spec.egress[0] is an ipBlock outside this cluster\'s pods');
+  t.match(f.message, 'named port "https" is resolved against the container ports of destination pods, but every peer of spec.egress[0] is an address block outside this cluster\'s pods');
   t.match(f.message, "never matches: the rule allows nothing");
   t.match(f.fix, /port number the destination listens on/);
   t.match(f.fix, '"https"');
