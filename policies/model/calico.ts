@@ -78,7 +78,7 @@ function peersOf(entity: EntityRule | undefined, at: PathSegment[], direction: D
     const p = `${path}.selector`;
     selectors.podSelector = { path: p, selector: endpointView(entity.selector, calicoSelector(entity.selector, p)) };
   }
-  const peersField = `${direction === "ingress" ? "source" : "destination"}.nets`;
+  const peersField = direction === "ingress" ? "source" : "destination";
   const nets = entity.nets ?? [];
   if (nets.length === 0) return entity.selector !== undefined || entity.namespaceSelector !== undefined ? [{ direction, action, path, peersField, ...selectors }] : [];
   const notNets = (entity.notNets ?? []).map(hostCidr);

@@ -78,7 +78,9 @@ const L3_OPAQUE = ["Entities", "Requires", "Groups", "Nodes", "FQDNs", "Services
 
 function peersOf(rule: CiliumRule, at: PathSegment[], direction: Direction, action: RuleAction, clusterLabel: string, namespace: string | undefined): PeerView[] {
   const side = direction === "ingress" ? "from" : "to";
-  const base = (field: string, j: number) => ({ direction, action, path: fieldPath([...at, `${side}${field}`, j]), peersField: `${side}${field}` });
+  // Cilium: a rule with no L3 peer matches every peer on its toPorts, and nothing without them.
+  const emptied = (rule.toPorts ?? []).length > 0 ? `a Cilium rule left with only \`toPorts\` ${action === "deny" ? "denies" : "allows"} all traffic on those ports` : "a Cilium rule left with no peer and no `toPorts` matches nothing";
+  const base = (field: string, j: number) => ({ direction, action, path: fieldPath([...at, `${side}${field}`, j]), peersField: `${side}${field}`, emptied });
   const peers: PeerView[] = [];
   ((rule[`${side}Endpoints`] as LabelSelector[] | undefined) ?? []).forEach((selector, j) => {
     const peer = base("Endpoints", j);

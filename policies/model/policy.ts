@@ -44,6 +44,8 @@ export interface PeerView {
   readonly action: RuleAction;
   /** The list the element sits in, as advice names it: from, to, toCIDR, source.nets. */
   readonly peersField: string;
+  /** What the rule matches once its last peer is gone, where that is not "all traffic" (Cilium). */
+  readonly emptied?: string;
   readonly ipBlock?: AddressMatch;
   readonly namespaceSelector?: SelectorMatch;
   readonly podSelector?: SelectorMatch;

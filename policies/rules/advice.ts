@@ -6,7 +6,7 @@ import type { Direction, RemoteRanges, Topology } from "../topology.js";
 const VERB = { allow: "allows", deny: "denies", pass: "passes" } as const;
 
 /** "an empty `from` allows all traffic": why a rule's peer list must never be left empty. */
-export const emptyPeersWarning = (peer: PeerView): string => `an empty \`${peer.peersField}\` ${VERB[peer.action]} all traffic`;
+export const emptyPeersWarning = (peer: PeerView): string => peer.emptied ?? `an empty \`${peer.peersField}\` ${VERB[peer.action]} all traffic`;
 
 /** The sentence that ends every fix which drops a peer. */
 export function removePeerAdvice(peer: PeerView): string {
