@@ -31,6 +31,8 @@ export interface CheckReport {
   objects: number;
   /** Objects of other kinds, not evaluated. */
   skipped: number;
+  /** The checked objects that are Cilium or Calico policies, by kind (NetworkPolicies are the rest). */
+  cniKinds?: Record<string, number>;
   /** The skipped objects by "apiVersion Kind", when they were counted that way. */
   skippedKinds?: Record<string, number>;
 }
@@ -75,6 +77,8 @@ export function checkObjects(items: readonly LocatedObject[], loaded: LoadedConf
       continue;
     }
     report.objects++;
+    const cni = cniPolicyKindOf(item.object);
+    if (cni) report.cniKinds = { ...report.cniKinds, [cni]: (report.cniKinds?.[cni] ?? 0) + 1 };
     const object = refOf(item.object);
     const where = (path: string): Location => ({ source: item.source, line: item.lineOf?.(path) ?? item.line });
     if (verdict !== "evaluate") {

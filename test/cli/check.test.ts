@@ -215,3 +215,56 @@ spec:
   t.match(refused.stdout, /spec\.expiresAt \(line 10\): .* is more than 90 days ahead \(exceptions\.maxDays\)/);
   t.match(refused.stdout, /bad\.yaml:12\)\s+error\s+--exceptions takes GuardrailException objects only, not ConfigMap/);
 });
+
+t.test("a directory mixing NetworkPolicies, Cilium and Calico policies: each judged in its own fields", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "netguard-check-cni-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "np.yaml"), await readFile(fx("denied.yaml"), "utf8"));
+  await writeFile(
+    join(dir, "cilium.yaml"),
+    `apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: from-aws-east, namespace: payments}
+spec:
+  endpointSelector: {matchLabels: {app: api}}
+  ingress:
+  - fromCIDRSet:
+    - cidr: 10.100.0.0/16
+    toPorts:
+    - ports: [{port: "8443", protocol: TCP}]
+`,
+  );
+  await writeFile(
+    join(dir, "calico.yaml"),
+    `apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: block-aws-east}
+spec:
+  selector: app == 'api'
+  ingress:
+  - action: Deny
+    source:
+      nets: [10.100.0.0/16]
+`,
+  );
+  const r = await runCli(["check", ...CONFIG, "--output", "json", dir]);
+  t.equal(r.code, 1, r.stderr);
+  const report = JSON.parse(r.stdout) as JsonReport;
+  t.same(report.summary, { objects: 3, deny: 3, warn: 0 });
+  t.same(
+    report.findings.map((f) => [f.object.kind, f.rule, f.path]).sort(),
+    [
+      ["CiliumNetworkPolicy", "nat-hidden-cidr", "spec.ingress[0].fromCIDRSet[0]"],
+      ["GlobalNetworkPolicy", "nat-hidden-cidr", "spec.ingress[0].source.nets[0]"],
+      ["NetworkPolicy", "nat-hidden-cidr", "spec.ingress[0].from[0].ipBlock"],
+    ],
+  );
+  t.match(report.findings.find((f) => f.object.kind === "GlobalNetworkPolicy")!.message, /Deny rule.*let through/s, "a Deny that never matches says it lets traffic through");
+  const text = await runCli(["check", ...CONFIG, dir]);
+  t.match(text.stdout, /3 policies \(1 NetworkPolicy, 1 CalicoGlobalNetworkPolicy, 1 CiliumNetworkPolicy\) checked: 3 denials, 0 warnings/);
+
+  await writeFile(join(dir, "bad.yaml"), `apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: payments}\nspec:\n  selector: app = 'api'\n`);
+  const bad = await runCli(["check", ...CONFIG, dir]);
+  t.equal(bad.code, 2, "an input error in any kind exits 2");
+  t.match(bad.stdout + bad.stderr, /bad\.yaml.*spec\.selector.*not a valid Calico selector/s, "naming the file and the field");
+});

@@ -50,10 +50,21 @@ export function formatText(report: CheckReport, style: TextStyle = plain): strin
   const body = [...groups].map(([title, lines]) => `${style.bold(title)}\n${lines.join("\n")}\n`).join("\n");
   const { deny, warn } = countActions(report);
   const summary =
-    `${plural(report.objects, "NetworkPolicy").replace("Policys", "Policies")} checked` +
+    `${checked(report)} checked` +
     `${report.skipped > 0 ? `, ${plural(report.skipped, "other object")} skipped${skippedKinds(report)}` : ""}: ` +
     `${plural(deny, "denial")}, ${plural(warn, "warning")}${report.errors.length > 0 ? `, ${plural(report.errors.length, "error")}` : ""}`;
   return `${body}${body ? "\n" : ""}${assumed}${summary}\n`;
+}
+
+const policies = (n: number, kind: string): string => plural(n, kind).replace(/Policys$/, "Policies");
+
+/** "3 NetworkPolicies", or with CNI kinds among them "4 policies (3 NetworkPolicies, 1 CiliumNetworkPolicy)". */
+function checked(report: CheckReport): string {
+  const cni = Object.entries(report.cniKinds ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  if (cni.length === 0) return policies(report.objects, "NetworkPolicy");
+  const networkPolicies = report.objects - cni.reduce((n, [, count]) => n + count, 0);
+  const parts = [...(networkPolicies > 0 ? [policies(networkPolicies, "NetworkPolicy")] : []), ...cni.map(([kind, count]) => policies(count, kind))];
+  return `${plural(report.objects, "policy").replace("policys", "policies")} (${parts.join(", ")})`;
 }
 
 /** The cluster-state premises the findings took on trust (offline `check`), one line each. */
