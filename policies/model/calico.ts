@@ -65,6 +65,8 @@ function namespaceView(text: string, selector: CalicoSelector): PeerSelector {
 
 function peersOf(entity: EntityRule | undefined, at: PathSegment[], direction: Direction, action: RuleAction, ownNamespace: string | undefined): PeerView[] {
   if (!entity) return [];
+  // Calico reads an empty selector or namespaceSelector as one not given.
+  entity = { ...entity, selector: entity.selector || undefined, namespaceSelector: entity.namespaceSelector || undefined };
   const path = fieldPath(at);
   const selectors: { namespaceSelector?: SelectorMatch; podSelector?: SelectorMatch } = {};
   if (entity.namespaceSelector !== undefined) {
