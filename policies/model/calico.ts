@@ -126,6 +126,6 @@ export function calicoModel(policy: CalicoPolicy): PolicyModel {
     enforcer: "calico",
     subjects,
     rules,
-    syntax: { address: (cidr) => `nets ${cidr}`, selectorPeer: "a selector/namespaceSelector", except: "notNets" },
+    syntax: { address: (cidr) => `nets ${cidr}`, selectorPeer: "a selector/namespaceSelector", except: "the rule's notNets" },
   };
 }

@@ -147,7 +147,7 @@ export function ciliumModel(policy: CiliumPolicy, clusterLabel: string): PolicyM
     syntax: {
       address: (cidr, direction) => `${direction === "ingress" ? "fromCIDR" : "toCIDR"} ${cidr}`,
       selectorPeer: "a fromEndpoints/toEndpoints selector",
-      except: "except (in a CIDRSet)",
+      except: "an except list (a fromCIDR/toCIDR entry becomes a CIDRSet with except)",
     },
   };
 }

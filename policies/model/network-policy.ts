@@ -38,6 +38,6 @@ export function networkPolicyModel(policy: NetworkPolicy): PolicyModel {
     enforcer: undefined,
     subjects: [{ path: "spec.podSelector", selector: labelSelectorView(policy.spec.podSelector) }],
     rules,
-    syntax: { address: (cidr) => `ipBlock cidr ${cidr}`, selectorPeer: "a podSelector/namespaceSelector peer", except: "except" },
+    syntax: { address: (cidr) => `ipBlock cidr ${cidr}`, selectorPeer: "a podSelector/namespaceSelector peer", except: "this ipBlock's except" },
   };
 }

@@ -75,7 +75,7 @@ export interface Syntax {
   address(cidr: string, direction: Direction): string;
   /** The peer that selects pods: "a podSelector/namespaceSelector peer". */
   readonly selectorPeer: string;
-  /** Where an exception is added: "except", "notNets". */
+  /** Where exceptions to an address block go, as advice names it: "this ipBlock's except", "the rule's notNets". */
   readonly except: string;
 }
 

@@ -18,7 +18,7 @@ export const ambiguousRemoteCidr: Rule = {
           message:
             `${peer.ipBlock.noun} ${cidr.text} names ${owners.map((r) => describeRemoteRanges(r, clash, r.all)).join("; ")}, ` +
             `but ${clash.toCidrs().join(", ")} is also this cluster's own: it matches local traffic, not the remote's.`,
-          fix: "Give the clusters non-overlapping ranges; until then, select local pods with podSelector/namespaceSelector and reach the remote through addresses unique to it.",
+          fix: `Give the clusters non-overlapping ranges; until then, select local pods with ${ctx.model.syntax.selectorPeer} and reach the remote through addresses unique to it.`,
         },
       ];
     });

@@ -4,6 +4,13 @@ import type { AddressSet } from "../net/address-set.js";
 import { emptyPeersWarning } from "./advice.js";
 import type { Rule } from "./rule.js";
 
+/** Why addresses of this cluster's pods are the wrong way to name them, per who enforces the policy. */
+const WHY = {
+  kubernetes: "whether an ipBlock matches pod traffic is implementation-defined and pod IPs are ephemeral.",
+  cilium: "Cilium's CIDR rules do not apply to traffic between its own endpoints, so this matches none of those pods.",
+  calico: "Calico matches them, but pod IPs are ephemeral: the rule follows whichever pod holds the address.",
+} as const;
+
 /** An except entry must lie strictly inside the cidr: it can carve the pods out of a broader block, never empty it. */
 function fixFor(peer: PeerView, syntax: Syntax, range: AddressSet, overlap: AddressSet): string {
   if (range.within(overlap)) {
@@ -12,7 +19,7 @@ function fixFor(peer: PeerView, syntax: Syntax, range: AddressSet, overlap: Addr
       `if it is the rule's only peer, add the selector peer first, because ${emptyPeersWarning(peer)}.`
     );
   }
-  return `Select in-cluster pods with ${syntax.selectorPeer}, and add ${overlap.toCidrs().join(", ")} to this ${peer.ipBlock?.noun ?? "ipBlock"}'s ${syntax.except}.`;
+  return `Select in-cluster pods with ${syntax.selectorPeer}, and add ${overlap.toCidrs().join(", ")} to ${syntax.except}.`;
 }
 
 export const ipblockLocalPods: Rule = {
@@ -27,7 +34,7 @@ export const ipblockLocalPods: Rule = {
       return [
         {
           path: peer.ipBlock.path,
-          message: `${peer.ipBlock.noun} ${cidr.text} overlaps this cluster's pod range (${overlap.toCidrs().join(", ")}); whether an ipBlock matches pod traffic is implementation-defined and pod IPs are ephemeral.`,
+          message: `${peer.ipBlock.noun} ${cidr.text} overlaps this cluster's pod range (${overlap.toCidrs().join(", ")}); ${WHY[ctx.model.enforcer ?? "kubernetes"]}`,
           fix: fixFor(peer, ctx.model.syntax, range, overlap),
         },
       ];

@@ -48,11 +48,16 @@ export function refOf(object: unknown): ObjectRef {
 }
 
 const NETWORKING = "networking.k8s.io";
+/** Kinds netguard judges under some apiVersion: without one, the object is a policy kubectl would refuse. */
+const POLICY_KINDS = new Set(["NetworkPolicy", "GlobalNetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
 
 /** What netguard does with an object: evaluate it (a NetworkPolicy, a Cilium or a Calico policy), refuse it as Kubernetes would, or skip it (another kind or API group). */
 export function classify(object: unknown): "evaluate" | "skip" | { error: string } {
   const o = (typeof object === "object" && object !== null ? object : {}) as { apiVersion?: unknown; kind?: unknown };
   if (cniPolicyKindOf(object) !== undefined) return "evaluate";
+  if (o.apiVersion === undefined && typeof o.kind === "string" && POLICY_KINDS.has(o.kind)) {
+    return { error: `is missing: kubectl refuses an object without apiVersion (a ${o.kind} is ${o.kind === "NetworkPolicy" ? `${NETWORKING}/v1` : "cilium.io/v2 or projectcalico.org/v3"})` };
+  }
   if (o.kind !== "NetworkPolicy") return "skip";
   if (o.apiVersion === `${NETWORKING}/v1`) return "evaluate";
   if (typeof o.apiVersion === "string" && o.apiVersion.startsWith(`${NETWORKING}/`)) {
