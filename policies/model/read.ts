@@ -18,8 +18,8 @@ export function readPolicy(object: unknown, clusterLabel: string, validation: Va
     const { policy, errors } = validateNetworkPolicy(object, validation);
     return policy ? { model: networkPolicyModel(policy as NetworkPolicy), errors } : { errors };
   }
-  const errors = validateCniPolicy(kind, object);
+  const { object: stored, errors } = validateCniPolicy(kind, object);
   if (errors.length > 0) return { errors };
-  const model = kind.startsWith("Cilium") ? ciliumModel(object as CiliumPolicy, clusterLabel) : calicoModel(object as CalicoPolicy);
+  const model = kind.startsWith("Cilium") ? ciliumModel(stored as CiliumPolicy, clusterLabel) : calicoModel(stored as CalicoPolicy);
   return { model, errors };
 }

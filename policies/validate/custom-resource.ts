@@ -109,17 +109,20 @@ function schemaErrors(errors: ErrorObject[]): InputError[] {
   return [...explained, ...rest];
 }
 
-/** Every problem kube-apiserver would refuse the object for on CREATE, with its field path. */
-export function validateCustomResource(kind: CniPolicyKind, object: unknown): InputError[] {
+/**
+ * Every problem kube-apiserver would refuse the object for on CREATE, with its field path; and the object as it
+ * would store it (null fields pruned), which is what the model must read.
+ */
+export function validateCustomResource(kind: CniPolicyKind, object: unknown): { object: unknown; errors: InputError[] } {
   const errors: InputError[] = [];
   const pruned = pruneNulls(object) as Record<string, unknown>;
   const validate = validatorFor(kind);
   if (!validate(pruned)) errors.push(...schemaErrors(validate.errors ?? []));
   const report = (at: PathSegment[], message: string) => errors.push({ path: fieldPath(at), message });
   const meta = structValue(decodeAs(pruned.metadata ?? {}, objectMetaType, ["metadata"], report)) as Meta;
-  if (errors.length > 0) return errors;
+  if (errors.length > 0) return { object: pruned, errors };
   const named = { ...meta, name: meta.name || (meta.generateName ? generatedName(meta.generateName) : undefined) };
   // A cluster-scoped object's namespace is cleared by the apiserver, not refused.
   validateObjectMeta(schemas[kind].scope === "Cluster" ? { ...named, namespace: undefined } : named, report);
-  return errors;
+  return { object: pruned, errors };
 }

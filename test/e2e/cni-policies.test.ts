@@ -61,7 +61,7 @@ t.test("the schema check agrees with kube-apiserver on each case", async (t) => 
     ["a Calico ports list of a map", calicoV1("c-ports", "GlobalNetworkPolicy", { egress: [{ action: "Allow", destination: { ports: [{ port: 1 }] } }] })],
   ];
   for (const [name, object] of cases) {
-    const errors = validateCustomResource(cniPolicyKindOf(object)!, object);
+    const { errors } = validateCustomResource(cniPolicyKindOf(object)!, object);
     const server = await env.kubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(object));
     t.equal(errors.length === 0, server.code === 0, `${name}: netguard ${errors.length === 0 ? "accepts" : `refuses (${JSON.stringify(errors)})`}, kube-apiserver ${server.code === 0 ? "accepts" : `refuses (${server.stderr.trim()})`}`);
   }

@@ -262,7 +262,7 @@ t.test("on a real apiserver", async (t) => {
 
 /** A CRD that accepts any object of `kind` in group/version: enough to dry-run an overlay or resolve a resource. */
 function stubCrd(group: string, version: string, kind: string, scope: "Namespaced" | "Cluster" = "Cluster") {
-  const plural = `${kind.toLowerCase()}s`;
+  const plural = kind.toLowerCase().replace(/y$/, "ie") + "s";
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",

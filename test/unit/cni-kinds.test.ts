@@ -117,6 +117,8 @@ t.test("input errors for the CNI kinds name the field", async (t) => {
   const bad = errorsOf(calico({ ingress: [{ action: "Allow", source: { selector: "app == " } }] }));
   t.equal(bad.inputErrors[0]?.path, "spec.ingress[0].source.selector");
   t.match(bad.inputErrors[0]?.message, /not a valid Calico selector/);
+  t.match(errorsOf(calico({ ingress: [{ action: "allow" }] })).inputErrors, [{ path: "spec.ingress[0].action", message: /must be one of: Allow, Deny, Log, Pass/ }]);
+  t.same(errorsOf(calico({ selector: null, ingress: [{ action: "Allow", source: { selector: null, nets: ["192.0.2.0/24"] } }] })).inputErrors, [], "null fields are pruned before the model reads them");
   const net = errorsOf(calico({ ingress: [{ action: "Allow", source: { nets: ["10.0.0.0/33"] } }] }));
   t.equal(net.inputErrors[0]?.path, "spec.ingress[0].source.nets[0]");
   const cil = errorsOf(cnp({ egress: [{ toCIDR: ["not-an-address"] }] }));
