@@ -3,7 +3,7 @@
  * NetworkPolicies against many remote clusters, and how its time grows with policies, CIDRs and peers.
  */
 import type * as k8s from "@kubernetes/client-node";
-import { loadConfig, type LoadedConfig } from "../policies/index.js";
+import { evaluatePolicy, loadConfig, type LoadedConfig } from "../policies/index.js";
 import { auditSnapshot } from "../server/audit/scan.js";
 import { fmt, percentile, table } from "./lib/report.js";
 
@@ -95,7 +95,41 @@ function timeAudit(loaded: LoadedConfig, policies: k8s.V1NetworkPolicy[], runs =
   return { ms: percentile(times, 50), findings };
 }
 
+/** One policy of `rules` ingress rules × `peers` peers each, as the webhook receives a large one. */
+function largePolicy(loaded: LoadedConfig, rules: number, peers: number): k8s.V1NetworkPolicy {
+  const [one] = benchPolicies(1, rules * peers, loaded);
+  const all = [...((one!.spec!.ingress![0] as { from: unknown[] }).from), ...((one!.spec!.egress![0] as { to: unknown[] }).to)];
+  const ingress = Array.from({ length: rules }, (_, r) => ({ from: all.slice(r * peers, (r + 1) * peers), ports: [{ protocol: "TCP", port: 8080 }] }));
+  return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", ...one, spec: { podSelector: {}, policyTypes: ["Ingress"], ingress } } as unknown as k8s.V1NetworkPolicy;
+}
+
+/** Median CPU-bound time of one evaluatePolicy (what the webhook runs per review) over `runs` after warm-up. */
+function timeEvaluation(object: unknown, loaded: LoadedConfig, runs: number): number {
+  for (let i = 0; i < 20; i++) evaluatePolicy(object, loaded);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    evaluatePolicy(object, loaded);
+    times.push(performance.now() - started);
+  }
+  return percentile(times, 50);
+}
+
 export async function engineBench(): Promise<void> {
+  {
+    const loaded = benchConfig(50, 20);
+    const rows = [
+      [1, 6],
+      [50, 20],
+    ].map(([rules, peers]) => {
+      const ms = timeEvaluation(largePolicy(loaded, rules!, peers!), loaded, 200);
+      return [`${rules} × ${peers}`, rules! * peers!, fmt(ms, 3), fmt((ms * 1000) / (rules! * peers!), 2)];
+    });
+    console.log(`One policy through evaluatePolicy (validation, model, every rule), 50 remotes × 20 CIDRs, median of 200:\n`);
+    console.log(table(["rules × peers", "peers", "ms", "µs per peer"], rows));
+    console.log("");
+  }
+
   const [REMOTES, CIDRS, POLICIES, PEERS] = [50, 20, 10_000, 6];
   const headline = benchConfig(REMOTES, CIDRS);
   const main = timeAudit(headline, benchPolicies(POLICIES, PEERS, headline));

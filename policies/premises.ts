@@ -9,7 +9,7 @@ import type { Family } from "./net/cidr.js";
 import type { PeerSelector } from "./model/selector.js";
 import type { LabelState } from "./selectors.js";
 import { describeObjects, undeclaredLive } from "./discovery/drift.js";
-import type { ImportInfo, RemoteRanges } from "./topology.js";
+import type { ImportInfo, RemoteRanges, Topology } from "./topology.js";
 import type { PremiseReport } from "./types.js";
 
 const NAME_LABEL = "kubernetes.io/metadata.name";
@@ -123,6 +123,18 @@ export function namedPortsPerEndpoint(ctx: PolicyContext): PremiseReport {
   return { id, status: "unknown", statement, detail: "cluster.cni is generic, so the CNI's named-port semantics are unknown; would deny once cluster.cni declares calico" };
 }
 
+const memo = new WeakMap<Topology, Map<string, unknown>>();
+/**
+ * A premise that depends only on the topology, computed once per topology (a loaded config's lives as long as the
+ * config): an audit asks the same ones for every policy, a large policy for every peer. Reports are never mutated.
+ */
+export function perTopology<T>(topology: Topology, key: string, make: () => T): T {
+  let byKey = memo.get(topology);
+  if (!byKey) memo.set(topology, (byKey = new Map()));
+  if (!byKey.has(key)) byKey.set(key, make());
+  return byKey.get(key) as T;
+}
+
 function rangesDeclared(id: string, statement: string, set: AddressSet, family: Family, field: string, what: string, imported?: ImportInfo): PremiseReport {
   const key = field.slice(field.lastIndexOf(".") + 1);
   if (imported?.stale && imported.fields.includes(key) && set.families().includes(family)) {
@@ -134,19 +146,23 @@ function rangesDeclared(id: string, statement: string, set: AddressSet, family: 
 
 /** This cluster's pod or node ranges of `family` are declared: undeclared means unknown, never empty. */
 export function localRangesDeclared(ctx: PolicyContext, kind: "pod" | "node", family: Family): PremiseReport {
-  const set = kind === "pod" ? ctx.topology.local.pods : ctx.topology.local.nodes;
-  const field = kind === "pod" ? "cluster.podCIDRs" : "cluster.nodeCIDRs";
-  return rangesDeclared(`local-${kind}-ranges-declared:${familyName(family)}`, `this cluster's ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range`);
+  return perTopology(ctx.topology, `local:${kind}:${family}`, () => {
+    const set = kind === "pod" ? ctx.topology.local.pods : ctx.topology.local.nodes;
+    const field = kind === "pod" ? "cluster.podCIDRs" : "cluster.nodeCIDRs";
+    return rangesDeclared(`local-${kind}-ranges-declared:${familyName(family)}`, `this cluster's ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range`);
+  });
 }
 
 const REMOTE_SETS = { pod: "pods", service: "services", node: "nodes" } as const;
 
 /** A remote's pod, service or node ranges of `family` are declared. */
 export function remoteRangesDeclared(ctx: PolicyContext, remote: RemoteRanges, kind: keyof typeof REMOTE_SETS, family: Family): PremiseReport {
-  const name = remote.remote.name;
-  const set = remote[REMOTE_SETS[kind]];
-  const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${kind}CIDRs`;
-  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range of ${name}`, remote.imported);
+  return perTopology(ctx.topology, `remote:${remote.remote.name}:${kind}:${family}`, () => {
+    const name = remote.remote.name;
+    const set = remote[REMOTE_SETS[kind]];
+    const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${kind}CIDRs`;
+    return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${kind} ranges are declared`, set, family, field, `${kind} range of ${name}`, remote.imported);
+  });
 }
 
 /**
@@ -154,11 +170,13 @@ export function remoteRangesDeclared(ctx: PolicyContext, remote: RemoteRanges, k
  * (natSourceCIDRs, ingress) or the addresses pods here dial it at (exposedCIDRs, egress).
  */
 export function natAddressesDeclared(ctx: PolicyContext, remote: RemoteRanges, direction: "ingress" | "egress", family: Family): PremiseReport {
-  const name = remote.remote.name;
-  const [set, key, kind, what] =
-    direction === "ingress" ? ([remote.natSources, "natSourceCIDRs", "nat-source", "NAT source"] as const) : ([remote.exposed, "exposedCIDRs", "exposed", "exposed"] as const);
-  const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${key}`;
-  return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${what} addresses are declared`, set, family, field, `${what} range of ${name}`, remote.imported);
+  return perTopology(ctx.topology, `nat:${remote.remote.name}:${direction}:${family}`, () => {
+    const name = remote.remote.name;
+    const [set, key, kind, what] =
+      direction === "ingress" ? ([remote.natSources, "natSourceCIDRs", "nat-source", "NAT source"] as const) : ([remote.exposed, "exposedCIDRs", "exposed", "exposed"] as const);
+    const field = `remoteClusters[${ctx.topology.remotes.indexOf(remote)}].${key}`;
+    return rangesDeclared(`remote-${kind}-ranges-declared:${name}:${familyName(family)}`, `${name}'s ${FAMILY_TEXT[family]} ${what} addresses are declared`, set, family, field, `${what} range of ${name}`, remote.imported);
+  });
 }
 
 /** The premises that every address of `range` belongs to no local pod or node, in each family of `range`. */

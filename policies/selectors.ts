@@ -22,7 +22,18 @@ interface KeyConstraint {
 /** A label's state on an object: absent, or present with a value. */
 export type LabelState = { present: false } | { present: true; value: string };
 
+/** Per selector object: the rules ask the same selector many questions (validated selectors are never mutated). */
+const constraintsCache = new WeakMap<LabelSelector, Map<string, KeyConstraint>>();
+
 function constraintsOf(selector: LabelSelector): Map<string, KeyConstraint> {
+  const known = constraintsCache.get(selector);
+  if (known) return known;
+  const byKey = computeConstraints(selector);
+  constraintsCache.set(selector, byKey);
+  return byKey;
+}
+
+function computeConstraints(selector: LabelSelector): Map<string, KeyConstraint> {
   const byKey = new Map<string, KeyConstraint>();
   const get = (key: string): KeyConstraint => {
     let c = byKey.get(key);

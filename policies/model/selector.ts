@@ -21,9 +21,12 @@ export function labelSelectorValues(selector: LabelSelector, key: string): strin
   ];
 }
 
-export function labelSelectorView(selector: LabelSelector, text = JSON.stringify(selector)): PeerSelector {
+export function labelSelectorView(selector: LabelSelector, text?: string): PeerSelector {
   return {
-    text,
+    // Only messages read it: most selectors never need it.
+    get text() {
+      return text ?? JSON.stringify(selector);
+    },
     canMatchWithAll: (states) => canMatchWithAll(selector, states),
     requiredValues: (key) => requiredValues(selector, key),
     contradictoryKeys: () => contradictoryKeys(selector),

@@ -1,7 +1,7 @@
 import { catalog } from "../config/catalog.js";
 import type { PolicyContext } from "../context.js";
 import type { AddressSet } from "../net/address-set.js";
-import { descriptorCurrent, localAddressesKnown, natAddressesDeclared, remoteRangesDeclared } from "../premises.js";
+import { descriptorCurrent, localAddressesKnown, natAddressesDeclared, perTopology, remoteRangesDeclared } from "../premises.js";
 import type { Direction, RemoteRanges } from "../topology.js";
 import type { PremiseReport } from "../types.js";
 import { addressAlternative, describeRemoteRanges, removePeerAdvice, remotesOverlapping } from "./advice.js";
@@ -12,9 +12,12 @@ import type { Rule } from "./rule.js";
  * Pods and nodes send and receive; service addresses are only ever dialled (egress), never a packet's source.
  */
 function routedAddressesKnown(ctx: PolicyContext, range: AddressSet, direction: Direction): PremiseReport[] {
-  const routed = ctx.topology.remotes.filter((r) => r.remote.connectivity === "routed");
-  const kinds = direction === "egress" ? (["pod", "service", "node"] as const) : (["pod", "node"] as const);
-  return routed.flatMap((r) => range.families().flatMap((f) => kinds.map((kind) => remoteRangesDeclared(ctx, r, kind, f))));
+  const families = range.families();
+  return perTopology(ctx.topology, `routed-addresses:${direction}:${families.join(",")}`, () => {
+    const routed = ctx.topology.remotes.filter((r) => r.remote.connectivity === "routed");
+    const kinds = direction === "egress" ? (["pod", "service", "node"] as const) : (["pod", "node"] as const);
+    return routed.flatMap((r) => families.flatMap((f) => kinds.map((kind) => remoteRangesDeclared(ctx, r, kind, f))));
+  });
 }
 
 /**
@@ -22,8 +25,11 @@ function routedAddressesKnown(ctx: PolicyContext, range: AddressSet, direction: 
  * too (a private NAT gateway inside its own node range, or inside another remote's overlapping range).
  */
 function natAddressesKnown(ctx: PolicyContext, range: AddressSet, direction: Direction): PremiseReport[] {
-  const nat = ctx.topology.remotes.filter((r) => r.remote.connectivity === "nat");
-  return nat.flatMap((r) => range.families().map((f) => natAddressesDeclared(ctx, r, direction, f)));
+  const families = range.families();
+  return perTopology(ctx.topology, `nat-addresses:${direction}:${families.join(",")}`, () => {
+    const nat = ctx.topology.remotes.filter((r) => r.remote.connectivity === "nat");
+    return nat.flatMap((r) => families.map((f) => natAddressesDeclared(ctx, r, direction, f)));
+  });
 }
 
 /**

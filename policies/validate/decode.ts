@@ -42,49 +42,50 @@ function zero(type: GoType): unknown {
   return undefined;
 }
 
+function wrongType(value: unknown, at: PathSegment[], report: DecodeReport, expected: string): undefined {
+  report(at, `must be ${expected}, not ${kindOf(value)}`);
+  return undefined;
+}
+
 /** Returns the decoded value (undefined: the field is absent). */
 export function decodeAs(value: unknown, type: GoType, at: PathSegment[], report: DecodeReport): unknown {
   if (value === null || value === undefined) return undefined;
-  const wrong = (expected: string): undefined => {
-    report(at, `must be ${expected}, not ${kindOf(value)}`);
-    return undefined;
-  };
   switch (type) {
     case "string":
       if (typeof value === "boolean") {
         report(at, `must be a string, not ${kindOf(value)} (kubectl reads yes, no, on, off, y and n unquoted as booleans: quote the value)`);
         return undefined;
       }
-      return typeof value === "string" ? value : wrong(TYPE_NAMES.string!);
+      return typeof value === "string" ? value : wrongType(value, at, report, TYPE_NAMES.string!);
     case "bool":
-      return typeof value === "boolean" ? value : wrong("true or false");
+      return typeof value === "boolean" ? value : wrongType(value, at, report, "true or false");
     case "int32":
     case "int64": {
-      if (typeof value !== "number" || !Number.isInteger(value)) return wrong(TYPE_NAMES.integer!);
+      if (typeof value !== "number" || !Number.isInteger(value)) return wrongType(value, at, report, TYPE_NAMES.integer!);
       const limit = type === "int32" ? 2 ** 31 : 2 ** 63;
-      return value >= -limit && value < limit ? value : wrong(`an integer that fits in ${type}`);
+      return value >= -limit && value < limit ? value : wrongType(value, at, report, `an integer that fits in ${type}`);
     }
     case "intOrString":
       if (typeof value === "string") return value;
       if (typeof value === "number" && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31) return value;
-      return wrong(`${TYPE_NAMES.integer!} or ${TYPE_NAMES.string!}`);
+      return wrongType(value, at, report, `${TYPE_NAMES.integer!} or ${TYPE_NAMES.string!}`);
     case "time":
-      if (typeof value !== "string") return wrong("an RFC 3339 time string");
-      return isRfc3339(value) ? value : wrong("an RFC 3339 time (for example 2024-01-31T12:00:00Z)");
+      if (typeof value !== "string") return wrongType(value, at, report, "an RFC 3339 time string");
+      return isRfc3339(value) ? value : wrongType(value, at, report, "an RFC 3339 time (for example 2024-01-31T12:00:00Z)");
     case "json":
       return value;
   }
   if ("slice" in type) {
-    if (!Array.isArray(value)) return wrong(TYPE_NAMES.array!);
+    if (!Array.isArray(value)) return wrongType(value, at, report, TYPE_NAMES.array!);
     return value.map((item, i) => (item === null ? zero(type.slice) : decodeAs(item, type.slice, [...at, i], report)));
   }
   if ("map" in type) {
-    if (!isPlainObject(value)) return wrong(TYPE_NAMES.object!);
+    if (!isPlainObject(value)) return wrongType(value, at, report, TYPE_NAMES.object!);
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, v === null ? zero(type.map) : decodeAs(v, type.map, [...at, k], report)]),
     );
   }
-  if (!isPlainObject(value)) return wrong(TYPE_NAMES.object!);
+  if (!isPlainObject(value)) return wrongType(value, at, report, TYPE_NAMES.object!);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const fieldType = Object.hasOwn(type.struct, k) ? type.struct[k] : undefined;
