@@ -98,16 +98,26 @@ process.on("exit", () => {
 /** Starts `node dist/server/cli/main.js serve` with its log going to a file (as a container runtime would collect it). */
 export async function startServe(o: ServeOptions): Promise<ServeChild> {
   const port = o.port ?? (await freePort());
-  const logPath = join(o.dir, `serve-${port}-${Date.now()}.log`);
-  const out = openSync(logPath, "a");
   const args = [CLI, "serve", "--config", o.configPath, "--cert", o.certs.certPath, "--key", o.certs.keyPath];
   args.push("--port", String(port), "--host", "127.0.0.1", "--log-level", o.logLevel ?? "info", ...(o.extraArgs ?? []));
+  return startChild(args, port, o.dir, o.certs);
+}
+
+/** The floor (bench/floor-server.mjs): a fastify HTTPS server on netguard's TLS settings that allows every review. */
+export async function startFloor(o: { dir: string; certs: BenchCerts }): Promise<ServeChild> {
+  const port = await freePort();
+  return startChild([join(ROOT, "bench/floor-server.mjs"), "--port", String(port), "--cert", o.certs.certPath, "--key", o.certs.keyPath], port, o.dir, o.certs);
+}
+
+async function startChild(args: string[], port: number, dir: string, certs: BenchCerts): Promise<ServeChild> {
+  const logPath = join(dir, `serve-${port}-${Date.now()}.log`);
+  const out = openSync(logPath, "a");
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", out, out] });
   closeSync(out);
   children.add(child);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   void exited.then(() => children.delete(child));
-  await waitReady(port, o.certs.ca.cert, child);
+  await waitReady(port, certs.ca.cert, child);
   return {
     child,
     port,
