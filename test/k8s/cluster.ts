@@ -192,6 +192,32 @@ export interface ClusterOptions {
   apiserverArgs?: readonly string[];
 }
 
+/**
+ * etcd on a free port, healthy before kube-apiserver starts (which gives up on an absent etcd after ~20 s). Its
+ * port is picked again if etcd exits first: another test may take a port between freePort() and etcd's bind.
+ */
+async function startEtcd(bin: string, dir: string, logFile: string): Promise<{ etcd: ChildProcess; etcdUrl: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const etcdUrl = `http://127.0.0.1:${await freePort()}`;
+    const etcd = startProcess(join(bin, "etcd"), [
+      `--data-dir=${join(dir, "etcd")}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      "--listen-peer-urls=http://127.0.0.1:0",
+      "--unsafe-no-fsync",
+      "--log-level=warn",
+    ], logFile);
+    const healthy = () => fetch(`${etcdUrl}/health`).then((r) => r.ok, () => false);
+    try {
+      await waitUntil("etcd", healthy, etcd, logFile, 60_000);
+      return { etcd, etcdUrl };
+    } catch (error) {
+      await stopProcess(etcd);
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
 export async function startCluster(options: ClusterOptions = {}): Promise<LocalCluster> {
   const bin = options.bin ?? (await buildBinaries());
   const dir = mkdtempSync(join(tmpdir(), "netguard-k8s-"));
@@ -199,18 +225,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   rmSync(pki, { recursive: true, force: true });
   await run("mkdir", ["-p", pki]);
   await makePki(pki);
-  const [etcdPort, apiPort] = [await freePort(), await freePort()];
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const server = `https://127.0.0.1:${apiPort}`;
   const logs = { etcd: join(dir, "etcd.log"), apiserver: join(dir, "apiserver.log"), controllerManager: join(dir, "controller-manager.log") };
-  const etcd = startProcess(join(bin, "etcd"), [
-    `--data-dir=${join(dir, "etcd")}`,
-    `--listen-client-urls=${etcdUrl}`,
-    `--advertise-client-urls=${etcdUrl}`,
-    "--listen-peer-urls=http://127.0.0.1:0",
-    "--unsafe-no-fsync",
-    "--log-level=warn",
-  ], logs.etcd);
+  const { etcd, etcdUrl } = await startEtcd(bin, dir, logs.etcd);
+  const server = `https://127.0.0.1:${await freePort()}`;
+  const apiPort = new URL(server).port;
   const apiserverArgs = [
     `--etcd-servers=${etcdUrl}`,
     "--bind-address=127.0.0.1",
