@@ -227,8 +227,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<LocalC
   await makePki(pki);
   const logs = { etcd: join(dir, "etcd.log"), apiserver: join(dir, "apiserver.log"), controllerManager: join(dir, "controller-manager.log") };
   const { etcd, etcdUrl } = await startEtcd(bin, dir, logs.etcd);
-  const server = `https://127.0.0.1:${await freePort()}`;
-  const apiPort = new URL(server).port;
+  const apiPort = await freePort();
+  const server = `https://127.0.0.1:${apiPort}`;
   const apiserverArgs = [
     `--etcd-servers=${etcdUrl}`,
     "--bind-address=127.0.0.1",
