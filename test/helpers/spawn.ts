@@ -15,6 +15,8 @@ export function spawnCollect(command: string, args: readonly string[], options: 
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
     child.on("error", reject);
+    // A child may exit before reading its input (EPIPE): its exit code says what happened.
+    child.stdin.on("error", () => {});
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? "");
   });

@@ -12,10 +12,10 @@
  */
 import fc from "fast-check";
 import t from "tap";
-import { defaultConfig, evaluatePolicy, loadConfig } from "../../policies/index.js";
 import { allFreedoms, caseArb, FREEDOMS, onlyFreedoms, type Freedoms } from "./fixtures/arbitraries.js";
 import { elements, PROVABLE, type Provable } from "./fixtures/oracle.js";
-import { configDocument, factsObject, policyDocument, type Case } from "./fixtures/world.js";
+import type { Case } from "./fixtures/world.js";
+import { verdicts } from "./fixtures/verdicts.js";
 import { regressions } from "./fixtures/regressions.js";
 
 const RUNS = Number(process.env.NETGUARD_PROPERTY_RUNS ?? 6000);
@@ -25,21 +25,9 @@ const freedoms = only ? onlyFreedoms(only.split(",")) : allFreedoms();
 
 const stats = new Map<Provable, { dead: number; deniedDead: number; denied: number; unsound: number }>(PROVABLE.map((r) => [r, { dead: 0, deniedDead: 0, denied: 0, unsound: 0 }]));
 
-/** The denials (`rule path`) the engine makes for the case, or why it could not evaluate it. */
-function denials(c: Case): { denied: Set<string>; problems: string[] } {
-  const config = c.config ? loadConfig(configDocument(c.config)) : ({ ok: true, loaded: defaultConfig() } as const);
-  if (!config.ok) return { denied: new Set(), problems: [`generated config rejected: ${JSON.stringify(config.problems)}`] };
-  const evaluation = evaluatePolicy(policyDocument(c), config.loaded, factsObject(c.facts));
-  if (evaluation.inputErrors.length > 0) return { denied: new Set(), problems: [`generated policy rejected: ${JSON.stringify(evaluation.inputErrors)}`] };
-  return {
-    denied: new Set(evaluation.findings.filter((f) => f.action === "deny").map((f) => `${f.rule} ${f.path}`)),
-    problems: evaluation.ruleFailures.map((f) => `rule ${f.rule} threw: ${f.error}`),
-  };
-}
-
 /** Empty when every denial is sound in the case's world; otherwise what went wrong. Counts as it goes. */
 function check(c: Case): string[] {
-  const { denied, problems } = denials(c);
+  const { denied, problems } = verdicts(c);
   const known = new Set<string>();
   for (const e of elements(c)) {
     const key = `${e.rule} ${e.path}`;
@@ -93,6 +81,6 @@ for (const { name, denial, c, control } of regressions) {
   t.test(name, async (t) => {
     t.same(check(c), [], "no denial that the world contradicts");
     t.same(check(control), [], "the control world agrees with the engine");
-    t.ok(denials(control).denied.has(denial), `with the premise declared, the engine denies: ${denial}`);
+    t.ok(verdicts(control).denied.has(denial), `with the premise declared, the engine denies: ${denial}`);
   });
 }

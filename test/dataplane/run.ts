@@ -1,0 +1,119 @@
+/**
+ * The dataplane check (issue 19, docs/dataplane.md): generated (topology, policy) cases built as two or more
+ * clusters in network namespaces, kube-router enforcing each IPv4 ipBlock of the policy on its own, and real TCP
+ * and UDP probes. Every element netguard denies as provably ineffective must admit no probe from anywhere.
+ *
+ *   make dataplane                        (root; NETGUARD_DATAPLANE_CASES=40, NETGUARD_DATAPLANE_SEED=N)
+ *
+ * Last line: `dataplane: C cases, E flagged elements probed, X contradictions`; exit 0 only when X is 0 and the
+ * harness proved itself on every case (without a policy every probe does what the links allow, and a deny-all
+ * policy stops every one).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startCluster } from "../k8s/cluster.js";
+import { Agents } from "./agents.js";
+import { ipBlockOf, pickCases, probedElements, type ProbedElement } from "./elements.js";
+import { Enforcement, TARGET_LABELS } from "./kube-router.js";
+import { layout, NS, type Layout } from "./layout.js";
+import { build, teardown } from "./network.js";
+import { probes, type Probe } from "./probes.js";
+import { spawnCollect } from "../helpers/spawn.js";
+
+const CASES = Number(process.env.NETGUARD_DATAPLANE_CASES ?? 40);
+const SEED = Number(process.env.NETGUARD_DATAPLANE_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+if (process.getuid?.() !== 0) {
+  console.error("dataplane: needs root (network namespaces, veth pairs, iptables); run it as root, e.g. sudo make dataplane");
+  process.exit(2);
+}
+
+const describe = (p: Probe) => `${p.proto} ${p.src} -> ${p.dst}:${p.port} (${p.peer})`;
+
+interface Tally {
+  cases: number;
+  modes: Record<string, number>;
+  probes: number;
+  flagged: number;
+  contradictions: string[];
+  harness: string[];
+  oracle: string[];
+  warned: { admitted: number; none: number };
+  matchable: { admitted: number; of: number };
+}
+
+async function judgeCase(id: number, l: Layout, elements: ProbedElement[], enforcement: Enforcement, dir: string, t: Tally): Promise<void> {
+  const built = await build(l);
+  const agents = await Agents.start([NS.local("target"), ...built.hosts.map((h) => h.ns).filter((ns) => ns !== NS.local("target"))], dir);
+  try {
+    await enforcement.start(id, l.node, l.target);
+    const all = [...probes(l, "ingress"), ...probes(l, "egress")];
+    const outcomes = async (list: readonly Probe[]) => ((t.probes += list.length), agents.run(list));
+    // The harness proves itself first: with no policy the links decide; with deny-all nothing gets through.
+    (await outcomes(all)).forEach((o, k) => {
+      if (o.ok !== all[k]!.reachable) t.harness.push(`case ${id}, no policy: ${describe(all[k]!)} ${o.ok ? "got through" : `failed (${o.error})`}, the links say ${all[k]!.reachable ? "it can" : "it cannot"}`);
+    });
+    let previous: string | undefined = `case-${id}-deny-all`;
+    await enforcement.enforce({ metadata: { name: previous }, spec: { podSelector: { matchLabels: TARGET_LABELS }, policyTypes: ["Ingress", "Egress"] } } as never, undefined);
+    (await outcomes(all)).forEach((o, k) => o.ok && t.harness.push(`case ${id}, deny-all: ${describe(all[k]!)} got through`));
+    for (const [k, e] of elements.entries()) {
+      const name = `case-${id}-element-${k}`;
+      const field = e.direction === "ingress" ? "from" : "to";
+      const spec = { podSelector: { matchLabels: TARGET_LABELS }, policyTypes: [e.direction === "ingress" ? "Ingress" : "Egress"], [e.direction]: [{ [field]: [{ ipBlock: ipBlockOf(e) }] }] };
+      await enforcement.enforce({ metadata: { name }, spec } as never, previous);
+      previous = name;
+      const list = probes(l, e.direction);
+      const admitted = (await outcomes(list)).flatMap((o, n) => (o.ok ? [list[n]!] : []));
+      const what = `case ${id} (seed ${SEED}) ${e.path} ${JSON.stringify(ipBlockOf(e))}`;
+      if (e.verdict === "deny") {
+        t.flagged++;
+        if (admitted.length) t.contradictions.push(`${what}: netguard denies (${e.findings.join(", ")}) yet the dataplane admitted ${admitted.map(describe).join("; ")}`);
+      }
+      if (e.verdict === "warn") t.warned[admitted.length ? "admitted" : "none"]++;
+      if (!e.canMatch && admitted.length) t.oracle.push(`${what}: the world model says nothing matches, the dataplane admitted ${admitted.map(describe).join("; ")}`);
+      if (e.canMatch) {
+        t.matchable.of++;
+        if (admitted.length) t.matchable.admitted++;
+      }
+    }
+  } finally {
+    agents.stop();
+    await enforcement.stopCase();
+    await teardown();
+  }
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const bin = (await spawnCollect("test/dataplane/build.sh", [])).stdout.trim().split("\n").at(-1)!;
+  const cases = pickCases(CASES, SEED);
+  const cluster = await startCluster();
+  const dir = mkdtempSync(join(tmpdir(), "netguard-dataplane-"));
+  const t: Tally = { cases: 0, modes: {}, probes: 0, flagged: 0, contradictions: [], harness: [], oracle: [], warned: { admitted: 0, none: 0 }, matchable: { admitted: 0, of: 0 } };
+  const enforcement = await Enforcement.prepare(cluster, `${bin}/kube-router`);
+  try {
+    await teardown();
+    for (const [id, c] of cases.entries()) {
+      const elements = probedElements(c);
+      const l = layout(c, elements);
+      for (const r of l.remotes) t.modes[r.mode] = (t.modes[r.mode] ?? 0) + 1;
+      await judgeCase(id, l, elements, enforcement, dir, t);
+      t.cases++;
+    }
+  } finally {
+    await enforcement.close();
+    await teardown();
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  for (const line of [...t.harness, ...t.oracle, ...t.contradictions]) console.log(line);
+  console.log(`seed ${SEED}; ${seconds} s; ${t.probes} probes; remotes by mode ${JSON.stringify(t.modes)}`);
+  console.log(`warned elements: ${t.warned.admitted} admitted traffic, ${t.warned.none} admitted none; matchable elements admitting traffic: ${t.matchable.admitted} of ${t.matchable.of}`);
+  console.log(`harness failures ${t.harness.length}; world-model disagreements ${t.oracle.length}`);
+  console.log(`dataplane: ${t.cases} cases, ${t.flagged} flagged elements probed, ${t.contradictions.length} contradictions`);
+  return t.contradictions.length === 0 && t.harness.length === 0 && t.cases === cases.length ? 0 : 1;
+}
+
+process.exit(await main());

@@ -1,0 +1,32 @@
+// Manual smoke check (root): a harness apiserver, the node namespace, kube-router enforcing one NetworkPolicy on one
+// Pod object; prints the iptables rules and ipsets it wrote. KR=<kube-router binary> npx tsx test/dataplane/smoke.mts
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { startCluster } from "../k8s/cluster.js";
+import { kubectl } from "../k8s/kubectl.js";
+import { build, inNs, teardown, NODE_NS } from "./network.js";
+const cluster = await startCluster();
+const port = new URL(cluster.server).port;
+await build({ node: "10.0.0.1", target: "10.0.1.10", localPods: [], localNodes: [], outside: ["10.0.50.1"], remotes: [] });
+const sock = `${cluster.dir}/api.sock`;
+const host = spawn("socat", [`UNIX-LISTEN:${sock},fork`, `TCP:127.0.0.1:${port}`], { stdio: "ignore" });
+await new Promise((r) => setTimeout(r, 300));
+const inner = spawn("ip", ["netns", "exec", NODE_NS, "socat", `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${sock}`], { stdio: "ignore" });
+const node = { apiVersion: "v1", kind: "Node", metadata: { name: "node-a" } };
+console.log((await kubectl(cluster.kubeconfig, ["create", "-f", "-"], JSON.stringify(node))).stderr);
+console.log((await kubectl(cluster.kubeconfig, ["patch", "node", "node-a", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { addresses: [{ type: "InternalIP", address: "10.0.0.1" }] } })])).stderr);
+await kubectl(cluster.kubeconfig, ["create", "namespace", "shop"]);
+const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "target", namespace: "shop", labels: { "netguard.dev/probe": "target" } }, spec: { nodeName: "node-a", containers: [{ name: "c", image: "none" }] } };
+console.log((await kubectl(cluster.kubeconfig, ["create", "-f", "-"], JSON.stringify(pod))).stderr);
+console.log((await kubectl(cluster.kubeconfig, ["patch", "pod", "target", "-n", "shop", "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase: "Running", hostIP: "10.0.0.1", podIP: "10.0.1.10", podIPs: [{ ip: "10.0.1.10" }] } })])).stderr);
+const np = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "probe-1", namespace: "shop" }, spec: { podSelector: { matchLabels: { "netguard.dev/probe": "target" } }, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "10.0.40.0/24" } }] }] } };
+console.log((await kubectl(cluster.kubeconfig, ["create", "-f", "-"], JSON.stringify(np))).stderr);
+const bin = process.env.KR!;
+const kr = spawn("ip", ["netns", "exec", NODE_NS, bin, `--kubeconfig=${cluster.kubeconfig}`, "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--service-cluster-ip-range=10.12.0.0/20", "--hostname-override=node-a", "--metrics-port=0", "--v=1"], { stdio: ["ignore", "pipe", "pipe"] });
+let log = ""; kr.stdout.on("data", (d) => (log += d)); kr.stderr.on("data", (d) => (log += d));
+await new Promise((r) => setTimeout(r, 12000));
+writeFileSync("/tmp/kr.log", log);
+console.log((await inNs(NODE_NS, ["iptables-save"])).split("\n").filter((l) => /nw policy|POD name|KUBE-ROUTER-FORWARD|ipBlock|KUBE-SRC/.test(l)).slice(0, 12).join("\n"));
+console.log(await inNs(NODE_NS, ["ipset", "list", "-n"]));
+kr.kill(); inner.kill(); host.kill();
+await teardown(); await cluster.stop(); process.exit(0);
