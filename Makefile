@@ -3,7 +3,7 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 TAP_FLAGS ?=
 
-.PHONY: deps k8s all build test test-unit property run bench soak typecheck clean
+.PHONY: deps k8s dataplane-bin dataplane all build test test-unit property run bench soak typecheck clean
 
 all: build
 
@@ -25,11 +25,19 @@ build: deps
 k8s:
 	test/k8s/build.sh >/dev/null
 
+# kube-router (the NetworkPolicy implementation the dataplane check runs), built from Go modules into the same kind of cache.
+dataplane-bin:
+	test/dataplane/build.sh >/dev/null
+
+# Real packets through kube-router in network namespaces (root; docs/dataplane.md). NETGUARD_DATAPLANE_CASES (40), NETGUARD_DATAPLANE_SEED.
+dataplane: deps k8s dataplane-bin
+	node --import tsx test/dataplane/run.ts
+
 # Sources and tests (tap only transpiles, so the tests are type-checked here).
 typecheck: deps
 	npx tsc -p tsconfig.test.json
 
-test: build typecheck k8s
+test: build typecheck k8s dataplane-bin
 	npx tap $(TAP_FLAGS)
 
 test-unit: build

@@ -39,8 +39,13 @@ interface Tally {
   contradictions: string[];
   harness: string[];
   oracle: string[];
-  warned: { admitted: number; none: number };
+  /** What the dataplane did with each warned element: the evidence of whether the missing premise mattered. */
+  warned: string[];
   matchable: { admitted: number; of: number };
+  /** How probes that did not get through failed (ECONNREFUSED: rejected; ENETUNREACH: no route; timeout: dropped). */
+  failures: Record<string, number>;
+  /** Elements the world model says can match that no probe of the layout matched (a gap in the harness's reach). */
+  unexercised: string[];
 }
 
 async function judgeCase(id: number, l: Layout, elements: ProbedElement[], enforcement: Enforcement, dir: string, t: Tally): Promise<void> {
@@ -49,10 +54,20 @@ async function judgeCase(id: number, l: Layout, elements: ProbedElement[], enfor
   try {
     await enforcement.start(id, l.node, l.target);
     const all = [...probes(l, "ingress"), ...probes(l, "egress")];
-    const outcomes = async (list: readonly Probe[]) => ((t.probes += list.length), agents.run(list));
+    const outcomes = async (list: readonly Probe[]) => {
+      t.probes += list.length;
+      const got = await agents.run(list);
+      for (const o of got) if (!o.ok) t.failures[o.error ?? "?"] = (t.failures[o.error ?? "?"] ?? 0) + 1;
+      return got;
+    };
     // The harness proves itself first: with no policy the links decide; with deny-all nothing gets through.
-    (await outcomes(all)).forEach((o, k) => {
-      if (o.ok !== all[k]!.reachable) t.harness.push(`case ${id}, no policy: ${describe(all[k]!)} ${o.ok ? "got through" : `failed (${o.error})`}, the links say ${all[k]!.reachable ? "it can" : "it cannot"}`);
+    const first = await outcomes(all);
+    // A reachable flow that failed once (a loaded machine) is asked again before it counts against the harness.
+    const again = all.filter((p, k) => p.reachable && !first[k]!.ok);
+    const second = new Map((await outcomes(again)).map((o, k) => [again[k]!, o]));
+    all.forEach((p, k) => {
+      const o = second.get(p) ?? first[k]!;
+      if (o.ok !== p.reachable) t.harness.push(`case ${id}, no policy: ${describe(p)} ${o.ok ? "got through" : `failed (${o.error})`}, the links say ${p.reachable ? "it can" : "it cannot"}`);
     });
     let previous: string | undefined = `case-${id}-deny-all`;
     await enforcement.enforce({ metadata: { name: previous }, spec: { podSelector: { matchLabels: TARGET_LABELS }, policyTypes: ["Ingress", "Egress"] } } as never, undefined);
@@ -70,11 +85,12 @@ async function judgeCase(id: number, l: Layout, elements: ProbedElement[], enfor
         t.flagged++;
         if (admitted.length) t.contradictions.push(`${what}: netguard denies (${e.findings.join(", ")}) yet the dataplane admitted ${admitted.map(describe).join("; ")}`);
       }
-      if (e.verdict === "warn") t.warned[admitted.length ? "admitted" : "none"]++;
+      if (e.verdict === "warn") t.warned.push(`${what}: netguard warns (${e.findings.join(", ")}); the dataplane admitted ${admitted.length ? admitted.map(describe).join("; ") : "nothing"}`);
       if (!e.canMatch && admitted.length) t.oracle.push(`${what}: the world model says nothing matches, the dataplane admitted ${admitted.map(describe).join("; ")}`);
       if (e.canMatch) {
         t.matchable.of++;
         if (admitted.length) t.matchable.admitted++;
+        else t.unexercised.push(`${what}: the world model says something matches; no probe here did`);
       }
     }
   } finally {
@@ -90,7 +106,7 @@ async function main(): Promise<number> {
   const cases = pickCases(CASES, SEED);
   const cluster = await startCluster();
   const dir = mkdtempSync(join(tmpdir(), "netguard-dataplane-"));
-  const t: Tally = { cases: 0, modes: {}, probes: 0, flagged: 0, contradictions: [], harness: [], oracle: [], warned: { admitted: 0, none: 0 }, matchable: { admitted: 0, of: 0 } };
+  const t: Tally = { cases: 0, modes: {}, probes: 0, flagged: 0, contradictions: [], harness: [], oracle: [], warned: [], matchable: { admitted: 0, of: 0 }, failures: {}, unexercised: [] };
   const enforcement = await Enforcement.prepare(cluster, `${bin}/kube-router`);
   try {
     await teardown();
@@ -108,9 +124,10 @@ async function main(): Promise<number> {
     rmSync(dir, { recursive: true, force: true });
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  for (const line of [...t.harness, ...t.oracle, ...t.contradictions]) console.log(line);
-  console.log(`seed ${SEED}; ${seconds} s; ${t.probes} probes; remotes by mode ${JSON.stringify(t.modes)}`);
-  console.log(`warned elements: ${t.warned.admitted} admitted traffic, ${t.warned.none} admitted none; matchable elements admitting traffic: ${t.matchable.admitted} of ${t.matchable.of}`);
+  for (const line of [...t.warned, ...t.unexercised, ...t.harness, ...t.oracle, ...t.contradictions]) console.log(line);
+  console.log(`seed ${SEED}; ${seconds} s; ${t.probes} probes, failed ones by error ${JSON.stringify(t.failures)}; remotes by mode ${JSON.stringify(t.modes)}`);
+  const warnedAdmitting = t.warned.filter((w) => !w.endsWith("admitted nothing")).length;
+  console.log(`warned elements: ${warnedAdmitting} of ${t.warned.length} admitted traffic; matchable elements admitting traffic: ${t.matchable.admitted} of ${t.matchable.of}`);
   console.log(`harness failures ${t.harness.length}; world-model disagreements ${t.oracle.length}`);
   console.log(`dataplane: ${t.cases} cases, ${t.flagged} flagged elements probed, ${t.contradictions.length} contradictions`);
   return t.contradictions.length === 0 && t.harness.length === 0 && t.cases === cases.length ? 0 : 1;
