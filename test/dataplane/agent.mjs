@@ -1,9 +1,9 @@
 // One per network namespace of the dataplane harness, started with `ip netns exec NS node agent.mjs SOCKET`: it
 // answers TCP and UDP on the probe ports on every address of its namespace, and sends probes when asked over a
 // unix socket (which crosses network namespaces: it is a file). One JSON request per line:
-//   {"id":1,"proto":"tcp"|"udp","src":"10.0.1.5","dst":"10.0.2.7","port":8080}  ->  {"id":1,"ok":true|false,"error"?:"..."}
+//   {"id":1,"proto":"tcp"|"udp","src":"10.0.1.5","dst":"10.0.2.7","port":8080}   (or IPv6 addresses)  ->  {"id":1,"ok":true|false,"error"?:"..."}
 // ok means the handshake (TCP) or an echo (UDP) came back: the flow was allowed both ways.
-import { createServer, connect } from "node:net";
+import { createServer, connect, isIPv6 } from "node:net";
 import { createSocket } from "node:dgram";
 import { rmSync } from "node:fs";
 import { networkInterfaces } from "node:os";
@@ -16,12 +16,14 @@ const socketPath = process.argv[2];
 
 // UDP answers from the address it was asked on only when bound to it (a wildcard socket replies from the
 // route's preferred source), so one UDP socket per address of the namespace.
-// Gateways hold their node and service addresses on lo, so lo counts too, but not 127/8.
-const addresses = Object.values(networkInterfaces()).flat().filter((i) => i.family === "IPv4" && !i.address.startsWith("127.")).map((i) => i.address);
+// Gateways hold their node and service addresses on lo, so lo counts too, but not loopback or link-local ones.
+const addresses = Object.values(networkInterfaces()).flat().map((i) => i.address).filter((a) => !/^(127\.|::1$|fe80:)/.test(a));
+const udpType = (address) => (isIPv6(address) ? "udp6" : "udp4");
 for (const port of PORTS) {
-  createServer((s) => s.on("error", () => {}).end("pong")).listen(port, "0.0.0.0");
+  // "::" takes IPv4 connections too (ipv6Only is off).
+  createServer((s) => s.on("error", () => {}).end("pong")).listen(port, "::");
   for (const address of addresses) {
-    const udp = createSocket("udp4");
+    const udp = createSocket(udpType(address));
     udp.on("message", (msg, from) => udp.send(msg, from.port, from.address));
     udp.bind(port, address);
   }
@@ -39,7 +41,7 @@ function probeTcp({ src, dst, port }) {
 
 function probeUdp({ src, dst, port }) {
   return new Promise((resolve) => {
-    const s = createSocket("udp4");
+    const s = createSocket(udpType(dst));
     const timer = setTimeout(() => done(false, "timeout"), TIMEOUT_MS);
     const done = (ok, error) => { clearTimeout(timer); s.close(); resolve(error ? { ok, error } : { ok }); };
     s.on("error", (e) => done(false, e.code ?? String(e)));

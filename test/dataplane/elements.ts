@@ -1,5 +1,5 @@
 /**
- * Which generated cases the dataplane can judge, and which of their elements it probes: each IPv4 ipBlock of a
+ * Which generated cases the dataplane can judge, and which of their elements it probes: each ipBlock of a
  * NetworkPolicy, with what netguard says of it (deny, warn, nothing) and what the world model says (can it match).
  * Pure. The CNI of the case must be one netguard knows nothing of (kube-router is none of Calico or Cilium), and
  * no IPv4-mapped spelling is written (kube-router's reading of one is not what is under test here).
@@ -26,13 +26,13 @@ export interface ProbedElement extends Probed {
   canMatch: boolean;
 }
 
-/** The IPv4 ipBlocks of a NetworkPolicy case, each with netguard's verdict and the oracle's answer. */
+/** The ipBlocks of a NetworkPolicy case (IPv4 and IPv6), each with netguard's verdict and the oracle's answer. */
 export function probedElements(c: Case): ProbedElement[] {
   const { denied, warned } = verdicts(c);
   const oracle = new Map(oracleElements(c).map((e) => [`${e.rule} ${e.path}`, e]));
   return writtenRules(c).flatMap((rule) =>
     rule.peers.flatMap(({ peer, ipBlock, except }) => {
-      if (!("ipBlock" in peer) || peer.ipBlock.cidr.family !== 4 || peer.ipBlock.mapped) return [];
+      if (!("ipBlock" in peer) || peer.ipBlock.mapped) return [];
       const keys = [`nat-hidden-cidr ${ipBlock}`, `empty-ipblock ${except}`];
       const deniedBy = keys.filter((k) => denied.has(k));
       const warnedBy = keys.filter((k) => warned.has(k));
@@ -50,7 +50,7 @@ export function probedElements(c: Case): ProbedElement[] {
   );
 }
 
-/** Cases the dataplane can stand for: NetworkPolicy, a CNI netguard does not know, at least one IPv4 ipBlock. */
+/** Cases the dataplane can stand for: NetworkPolicy, a CNI netguard does not know, at least one ipBlock. */
 function judgeable(c: Case): boolean {
   const cni = c.config?.cni;
   return (c.kind ?? "NetworkPolicy") === "NetworkPolicy" && (cni === undefined || cni === "generic") && !c.facts.detectedCni && verdicts(c).problems.length === 0 && probedElements(c).length > 0;

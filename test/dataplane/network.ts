@@ -4,7 +4,7 @@
  * Root only.
  */
 import { spawnCollect } from "../helpers/spawn.js";
-import { NS, NS_PREFIX, type Layout } from "./layout.js";
+import { extra, linkAddress, NS, NS_PREFIX, type Layout } from "./layout.js";
 
 export const NODE_NS = NS.node;
 
@@ -41,31 +41,38 @@ export interface Built {
   hosts: { ns: string; addresses: string[] }[];
 }
 
-const sysctls = ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"];
+const sysctls = {
+  4: ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"],
+  // No duplicate address detection: an address is usable the moment it is added.
+  6: ["net.ipv6.conf.all.forwarding=1", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"],
+};
 
 export async function build(l: Layout): Promise<Built> {
   await teardown();
+  const f = l.family;
+  const host = f === 4 ? 32 : 128;
+  const nodad = f === 6 ? " nodad" : "";
   const cmds: string[] = [];
   const nat: { ns: string; rules: string[] }[] = [];
   const hosts: Built["hosts"] = [];
   const nsList = [NODE_NS];
-  cmds.push(`netns add ${NODE_NS}`, `-n ${NODE_NS} link set lo up`, `-n ${NODE_NS} addr add ${l.node}/32 dev lo`);
+  cmds.push(`netns add ${NODE_NS}`, `-n ${NODE_NS} link set lo up`, `-n ${NODE_NS} addr add ${l.node}/${host} dev lo${nodad}`);
   /** A namespace on a veth from `parent`, addresses on its eth0, default route back through `parent`. */
-  const attach = (parent: string, ns: string, dev: string, transit: string, addresses: readonly string[]) => {
-    const [a, b, c] = transit.split(".");
-    const near = `${a}.${b}.${c}.0`;
-    const far = `${a}.${b}.${c}.1`;
+  /** `transit` is a point-to-point pair (near end the parent's): a /31, or a /127. */
+  const attach = (parent: string, ns: string, dev: string, transit: readonly [string, string], addresses: readonly string[]) => {
+    const [near, far] = transit;
+    const bits = f === 4 ? 31 : 127;
     nsList.push(ns);
     cmds.push(
       `netns add ${ns}`,
       `-n ${ns} link set lo up`,
       `-n ${parent} link add ${dev} type veth peer name eth0 netns ${ns}`,
-      `-n ${parent} addr add ${near}/31 dev ${dev}`,
+      `-n ${parent} addr add ${near}/${bits} dev ${dev}${nodad}`,
       `-n ${parent} link set ${dev} up`,
-      `-n ${ns} addr add ${far}/31 dev eth0`,
+      `-n ${ns} addr add ${far}/${bits} dev eth0${nodad}`,
       `-n ${ns} link set eth0 up`,
-      `-n ${ns} route add default via ${near}`,
-      ...addresses.flatMap((x) => [`-n ${ns} addr add ${x}/32 dev eth0`, `-n ${parent} route add ${x}/32 via ${far} dev ${dev}`]),
+      `-n ${ns} route add ${f === 4 ? "0.0.0.0/0" : "::/0"} via ${near}`,
+      ...addresses.flatMap((x) => [`-n ${ns} addr add ${x}/${host} dev eth0${nodad}`, `-n ${parent} route add ${x}/${host} via ${far} dev ${dev}`]),
     );
   };
   const local: [Parameters<typeof NS.local>[0], string, readonly string[]][] = [
@@ -75,40 +82,42 @@ export async function build(l: Layout): Promise<Built> {
     ["outside", "v-outside", l.outside],
   ];
   local.forEach(([name, dev, addresses], k) => {
-    attach(NODE_NS, NS.local(name), dev, `172.30.${k}.0`, addresses);
+    attach(NODE_NS, NS.local(name), dev, [extra(f, `172.30.${k}.0`, `fd30:${k}::`), extra(f, `172.30.${k}.1`, `fd30:${k}::1`)], addresses);
     hosts.push({ ns: NS.local(name), addresses: [...addresses] });
   });
   const here = [l.node, l.target, ...l.localPods, ...l.localNodes];
   l.remotes.forEach((r, i) => {
     const gw = NS.gateway(i);
-    const link = `172.31.${i + 1}`;
+    const [near, far] = [linkAddress(f, i, 1), linkAddress(f, i, 2)];
+    const linkBits = f === 4 ? 30 : 126;
     nsList.push(gw);
     cmds.push(
       `netns add ${gw}`,
       `-n ${gw} link set lo up`,
       `-n ${NODE_NS} link add link${i} type veth peer name eth0 netns ${gw}`,
-      `-n ${NODE_NS} addr add ${link}.1/30 dev link${i}`,
+      `-n ${NODE_NS} addr add ${near}/${linkBits} dev link${i}${nodad}`,
       `-n ${NODE_NS} link set link${i} up`,
-      `-n ${gw} addr add ${link}.2/30 dev eth0`,
+      `-n ${gw} addr add ${far}/${linkBits} dev eth0${nodad}`,
       `-n ${gw} link set eth0 up`,
-      ...r.gateway.map((x) => `-n ${gw} addr add ${x}/32 dev lo`),
+      ...r.gateway.map((x) => `-n ${gw} addr add ${x}/${host} dev lo${nodad}`),
     );
-    attach(gw, NS.remotePods(i), "v-pods", `172.26.${i + 1}.0`, r.pods);
+    attach(gw, NS.remotePods(i), "v-pods", [extra(f, `172.26.${i + 1}.0`, `fd26:${i + 1}::`), extra(f, `172.26.${i + 1}.1`, `fd26:${i + 1}::1`)], r.pods);
     // Only the cluster's own addresses are routed to the remote: the outside stays unreachable from it.
-    cmds.push(...here.map((x) => `-n ${gw} route add ${x}/32 via ${link}.1`));
+    cmds.push(...here.map((x) => `-n ${gw} route add ${x}/${host} via ${near}`));
     const visible = r.mode === "nat" ? [...new Set([...r.snat.map(([, to]) => to), ...r.exposed])] : [...r.gateway, ...r.pods];
-    cmds.push(...visible.filter((x) => !x.startsWith(`${link}.`)).map((x) => `-n ${NODE_NS} route add ${x}/32 via ${link}.2`));
+    cmds.push(...visible.filter((x) => x !== far).map((x) => `-n ${NODE_NS} route add ${x}/${host} via ${far}`));
     const rules = [
-      ...r.snat.map(([from, to]) => `-A POSTROUTING -o eth0 -s ${from}/32 -j SNAT --to-source ${to}`),
-      ...r.exposed.map((x) => `-A PREROUTING -i eth0 -d ${x}/32 -j DNAT --to-destination ${link}.2`),
+      ...r.snat.map(([from, to]) => `-A POSTROUTING -o eth0 -s ${from}/${host} -j SNAT --to-source ${to}`),
+      ...r.exposed.map((x) => `-A PREROUTING -i eth0 -d ${x}/${host} -j DNAT --to-destination ${far}`),
     ];
     nat.push({ ns: gw, rules });
     hosts.push({ ns: gw, addresses: [...r.gateway] }, { ns: NS.remotePods(i), addresses: [...r.pods] });
   });
   // Namespaces first (routes in one need the other's veth), then everything else.
   await ipBatch(cmds.filter((c) => c.startsWith("netns add")));
-  await Promise.all(nsList.map((ns) => inNs(ns, ["sysctl", "-q", "-w", ...sysctls])));
+  await Promise.all(nsList.map((ns) => inNs(ns, ["sysctl", "-q", "-w", ...sysctls[f]])));
   await ipBatch(cmds.filter((c) => !c.startsWith("netns add")));
-  for (const { ns, rules } of nat) if (rules.length) await inNs(ns, ["iptables-restore", "--noflush"], `*nat\n${rules.join("\n")}\nCOMMIT\n`);
+  const restore = f === 4 ? "iptables-restore" : "ip6tables-restore";
+  for (const { ns, rules } of nat) if (rules.length) await inNs(ns, [restore, "--noflush"], `*nat\n${rules.join("\n")}\nCOMMIT\n`);
   return { hosts };
 }
