@@ -42,6 +42,8 @@ interface Tally {
   /** Per family, why kube-router could not enforce an ipBlock of it, and how many elements went unjudged for that. */
   unenforceable: Map<Family, { reason: string; unjudged: number }>;
   flagged: number;
+  /** Flagged elements judged, per rule that denied them. */
+  flaggedBy: Record<string, number>;
   contradictions: string[];
   harness: string[];
   oracle: string[];
@@ -102,6 +104,7 @@ async function judgeCase(id: string, l: Layout, elements: ProbedElement[], enfor
       const what = `case ${id} (seed ${SEED}) ${e.path} ${JSON.stringify(ipBlockOf(e))}`;
       if (e.verdict === "deny") {
         t.flagged++;
+        for (const f of e.findings) t.flaggedBy[f.split(" ")[0]!] = (t.flaggedBy[f.split(" ")[0]!] ?? 0) + 1;
         if (admitted.length) t.contradictions.push(`${what}: netguard denies (${e.findings.join(", ")}) yet the dataplane admitted ${admitted.map(describe).join("; ")}`);
       }
       if (e.verdict === "warn") t.warned.push(`${what}: netguard warns (${e.findings.join(", ")}); the dataplane admitted ${admitted.length ? admitted.map(describe).join("; ") : "nothing"}`);
@@ -125,7 +128,7 @@ async function main(): Promise<number> {
   const cases = pickCases(CASES, SEED);
   const cluster = await startCluster();
   const dir = mkdtempSync(join(tmpdir(), "netguard-dataplane-"));
-  const t: Tally = { cases: 0, modes: {}, probes: 0, families: { 4: 0, 6: 0 }, unenforceable: new Map(), flagged: 0, contradictions: [], harness: [], oracle: [], warned: [], matchable: { admitted: 0, of: 0 }, failures: {}, unexercised: [] };
+  const t: Tally = { cases: 0, modes: {}, probes: 0, flaggedBy: {}, families: { 4: 0, 6: 0 }, unenforceable: new Map(), flagged: 0, contradictions: [], harness: [], oracle: [], warned: [], matchable: { admitted: 0, of: 0 }, failures: {}, unexercised: [] };
   const enforcement = await Enforcement.prepare(cluster, `${bin}/kube-router`, dir);
   try {
     await teardown();
@@ -152,6 +155,7 @@ async function main(): Promise<number> {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   for (const line of [...t.warned, ...t.unexercised, ...t.harness, ...t.oracle, ...t.contradictions]) console.log(line);
   console.log(`seed ${SEED}; ${seconds} s; ${t.probes} probes, failed ones by error ${JSON.stringify(t.failures)}; elements judged by family ${JSON.stringify(t.families)}; remotes by mode ${JSON.stringify(t.modes)}`);
+  console.log(`flagged elements judged, by the rule that denies them: ${JSON.stringify(t.flaggedBy)}`);
   const warnedAdmitting = t.warned.filter((w) => !w.endsWith("admitted nothing")).length;
   console.log(`warned elements: ${warnedAdmitting} of ${t.warned.length} admitted traffic; matchable elements admitting traffic: ${t.matchable.admitted} of ${t.matchable.of}`);
   for (const [family, { reason, unjudged }] of t.unenforceable) console.log(`IPv${family}: ${unjudged} elements not judged: ${reason}`);
