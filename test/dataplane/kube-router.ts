@@ -93,7 +93,7 @@ export class Enforcement {
    * Replaces the policies in the namespace by `policy` (or none) and waits until kube-router enforces exactly that;
    * throws Unenforceable when kube-router aborts its sync instead (with its reason).
    */
-  async enforce(policy: { metadata: { name: string } } | undefined, previous: string | undefined): Promise<void> {
+  async enforce(policy: { metadata: { name: string }; spec: unknown } | undefined, previous: string | undefined): Promise<void> {
     const { kubeconfig } = this.cluster;
     this.output = "";
     if (previous) await apply(kubeconfig, ["delete", "networkpolicy", previous, "-n", POLICY_NAMESPACE]);

@@ -78,7 +78,7 @@ async function judgeCase(id: string, l: Layout, elements: ProbedElement[], enfor
       if (o.ok !== p.reachable) t.harness.push(`case ${id}, no policy: ${describe(p)} ${o.ok ? "got through" : `failed (${o.error})`}, the links say ${p.reachable ? "it can" : "it cannot"}`);
     });
     let previous: string | undefined = `case-${id}-deny-all`;
-    await enforcement.enforce({ metadata: { name: previous }, spec: { podSelector: { matchLabels: TARGET_LABELS }, policyTypes: ["Ingress", "Egress"] } } as never, undefined);
+    await enforcement.enforce({ metadata: { name: previous }, spec: { podSelector: { matchLabels: TARGET_LABELS }, policyTypes: ["Ingress", "Egress"] } }, undefined);
     (await outcomes(all)).forEach((o, k) => o.ok && t.harness.push(`case ${id}, deny-all: ${describe(all[k]!)} got through`));
     for (const [k, e] of elements.entries()) {
       const cannot = t.unenforceable.get(l.family);
@@ -90,7 +90,7 @@ async function judgeCase(id: string, l: Layout, elements: ProbedElement[], enfor
       const field = e.direction === "ingress" ? "from" : "to";
       const spec = { podSelector: { matchLabels: TARGET_LABELS }, policyTypes: [e.direction === "ingress" ? "Ingress" : "Egress"], [e.direction]: [{ [field]: [{ ipBlock: ipBlockOf(e) }] }] };
       try {
-        await enforcement.enforce({ metadata: { name }, spec } as never, previous);
+        await enforcement.enforce({ metadata: { name }, spec }, previous);
       } catch (error) {
         if (!(error instanceof Unenforceable)) throw error;
         // The implementation's limit, not netguard's: the family's elements are not judged from here on.
