@@ -53,7 +53,7 @@ export function probedElements(c: Case): ProbedElement[] {
 /** Cases the dataplane can stand for: NetworkPolicy, a CNI netguard does not know, at least one ipBlock. */
 function judgeable(c: Case): boolean {
   const cni = c.config?.cni;
-  return (c.kind ?? "NetworkPolicy") === "NetworkPolicy" && (cni === undefined || cni === "generic") && !c.facts.detectedCni && verdicts(c).problems.length === 0 && probedElements(c).length > 0;
+  return (c.kind ?? "NetworkPolicy") === "NetworkPolicy" && (cni === undefined || cni === "generic") && !c.facts.detectedCni && verdicts(c).problems.length === 0;
 }
 
 /**
@@ -63,15 +63,21 @@ function judgeable(c: Case): boolean {
  * denial, 25% with a warning, 15% with an empty-ipblock denial, the rest (the controls) as they come.
  */
 export function pickCases(count: number, seed: number): Case[] {
-  const pool = fc.sample(caseArb(allFreedoms()), { numRuns: Math.max(2000, count * 300), seed }).filter(judgeable);
-  const has = (c: Case, verdict: Verdict, rule?: string) => probedElements(c).some((e) => e.verdict === verdict && (!rule || e.findings.some((f) => f.startsWith(`${rule} `))));
-  const picked: Case[] = [];
-  const take = (share: number, wanted: (c: Case) => boolean) => picked.push(...pool.filter((c) => !picked.includes(c) && wanted(c)).slice(0, Math.ceil(count * share)));
+  // Each candidate's elements once: the engine and the oracle are the cost of picking.
+  const pool = fc
+    .sample(caseArb(allFreedoms()), { numRuns: Math.max(2000, count * 300), seed })
+    .filter(judgeable)
+    .map((c) => ({ c, elements: probedElements(c) }))
+    .filter(({ elements }) => elements.length > 0);
+  type Candidate = (typeof pool)[number];
+  const has = ({ elements }: Candidate, verdict: Verdict, rule?: string) => elements.some((e) => e.verdict === verdict && (!rule || e.findings.some((f) => f.startsWith(`${rule} `))));
+  const picked: Candidate[] = [];
+  const take = (share: number, wanted: (c: Candidate) => boolean) => picked.push(...pool.filter((c) => !picked.includes(c) && wanted(c)).slice(0, Math.ceil(count * share)));
   take(0.4, (c) => has(c, "deny", "nat-hidden-cidr"));
   take(0.25, (c) => has(c, "warn"));
   take(0.15, (c) => has(c, "deny", "empty-ipblock"));
   take(1, (c) => !has(c, "deny") && !has(c, "warn"));
-  return picked.slice(0, count);
+  return picked.slice(0, count).map(({ c }) => c);
 }
 
 /** The ipBlock as a NetworkPolicy writes it. */

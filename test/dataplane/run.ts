@@ -133,8 +133,9 @@ async function main(): Promise<number> {
   try {
     await teardown();
     for (const [id, c] of cases.entries()) {
+      const all = probedElements(c);
       for (const family of FAMILIES) {
-        const elements = probedElements(c).filter((e) => e.cidr.family === family);
+        const elements = all.filter((e) => e.cidr.family === family);
         if (elements.length === 0) continue;
         const l = layout(c, elements, family);
         for (const r of l.remotes) t.modes[`${r.mode} IPv${family}`] = (t.modes[`${r.mode} IPv${family}`] ?? 0) + 1;
